@@ -1,0 +1,1 @@
+"""Golden-set evaluation: load the golden set, run a candidate GGUF, score, gate."""

@@ -1,0 +1,1 @@
+"""MLflow tracking and model registry: record runs, register versions, gate aliases."""

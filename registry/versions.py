@@ -1,0 +1,140 @@
+"""Register a candidate GGUF as a model version carrying its evaluation record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from registry.errors import ArtifactError, VersionNotFoundError
+
+log = structlog.get_logger("registry")
+
+MODEL_ARTIFACT_PATH = "model"
+
+
+@dataclass(frozen=True)
+class CandidateFacts:
+    """What the registry records about the model beyond its evaluation."""
+
+    base_model: str
+    quantization: str
+
+
+def version_tags(record: dict[str, Any], run_id: str, facts: CandidateFacts) -> dict:
+    """The tags every registered version carries, from its evaluation record."""
+    return {
+        "sha256": record["model"]["sha256"],
+        "size_bytes": str(record["model"]["size_bytes"]),
+        "base_model": facts.base_model,
+        "quantization": facts.quantization,
+        "golden_score": f"{record['summary']['golden_score']:.6f}",
+        "golden_set_sha256": record["golden_set"]["sha256"],
+        "prompt_sha256": record["prompt"]["sha256"],
+        "eval_run_id": run_id,
+        "gate": "passed" if record["gate"]["passed"] else "failed",
+    }
+
+
+def register_candidate(
+    client,
+    model_name: str,
+    model_path: Path,
+    record: dict[str, Any],
+    run_id: str,
+    facts: CandidateFacts,
+):
+    """Upload the GGUF into the evaluation run and register it as a new version.
+
+    Returns the created ``ModelVersion``.
+    """
+    import mlflow
+
+    _ensure_registered_model(client, model_name)
+    with mlflow.start_run(run_id=run_id):
+        mlflow.log_artifact(str(model_path), artifact_path=MODEL_ARTIFACT_PATH)
+    source = f"{client.get_run(run_id).info.artifact_uri}/{MODEL_ARTIFACT_PATH}"
+
+    tags = version_tags(record, run_id, facts)
+    version = client.create_model_version(
+        name=model_name,
+        source=source,
+        run_id=run_id,
+        tags=tags,
+        description=_description(record),
+    )
+    log.info(
+        "model_version.registered",
+        model_version=version.version,
+        sha256=tags["sha256"],
+        golden_score=tags["golden_score"],
+        gate=tags["gate"],
+    )
+    return version
+
+
+def _ensure_registered_model(client, model_name: str) -> None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.get_registered_model(model_name)
+    except MlflowException:
+        client.create_registered_model(
+            model_name,
+            description="Farm-assistant GGUF models, gated on the golden set.",
+        )
+
+
+def _description(record: dict[str, Any]) -> str:
+    summary, gate = record["summary"], record["gate"]
+    verdict = "passed" if gate["passed"] else "failed: " + "; ".join(gate["reasons"])
+    return (
+        f"{record['model']['name']} ({record['model']['quantization']}): golden "
+        f"score {summary['golden_score']:.3f} on "
+        f"{record['golden_set']['cases_evaluated']} cases; gate at "
+        f"{gate['threshold']:.2f} {verdict}."
+    )
+
+
+def get_version(client, model_name: str, version: str | int):
+    """Return a model version, or raise :class:`VersionNotFoundError`."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_model_version(model_name, str(version))
+    except MlflowException as exc:
+        raise VersionNotFoundError(
+            f"model '{model_name}' has no version {version}; list them with "
+            "`yonca registry list`."
+        ) from exc
+
+
+def get_alias_version(client, model_name: str, alias: str):
+    """The version ``alias`` points at, or None when the alias is not set."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_model_version_by_alias(model_name, alias)
+    except MlflowException:
+        return None
+
+
+def local_artifact(version) -> Path:
+    """Path of the version's GGUF on this machine, downloading it if remote."""
+    import mlflow
+
+    try:
+        folder = Path(mlflow.artifacts.download_artifacts(artifact_uri=version.source))
+    except Exception as exc:  # the artifact repository raises backend-specific types
+        raise ArtifactError(
+            f"version {version.version}: artifact at {version.source} cannot be "
+            f"fetched ({exc})."
+        ) from exc
+    ggufs = sorted(folder.glob("*.gguf")) if folder.is_dir() else [folder]
+    if not ggufs:
+        raise ArtifactError(
+            f"version {version.version}: no .gguf file under {version.source}."
+        )
+    return ggufs[0]

@@ -1,0 +1,63 @@
+from pathlib import Path
+
+import pytest
+
+from evaluation.errors import GoldenSetError
+from evaluation.golden import load_golden_set
+from tests.conftest import REPO, golden_case, write_cases
+
+DATASET = REPO / "golden" / "dataset.jsonl"
+
+
+def test_committed_golden_set_is_valid_and_covers_both_languages():
+    golden = load_golden_set(DATASET)
+    assert len(golden.cases) >= 24
+    assert {case.language for case in golden.cases} == {"az", "en"}
+    assert any(case.context for case in golden.cases)
+    assert len(golden.sha256) == 64
+
+
+def test_malformed_line_names_file_and_line(tmp_path):
+    path = write_cases(tmp_path / "g.jsonl", [golden_case()])
+    path.write_text(path.read_text() + '{"id": "broken",\n', encoding="utf-8")
+    with pytest.raises(GoldenSetError, match=r"g\.jsonl:2: not valid JSON"):
+        load_golden_set(path)
+
+
+def test_missing_reference_names_case_and_field(tmp_path):
+    case = golden_case(id="pest-en-001")
+    del case["reference"]
+    path = write_cases(tmp_path / "g.jsonl", [case])
+    with pytest.raises(GoldenSetError, match="case 'pest-en-001': field 'reference'"):
+        load_golden_set(path)
+
+
+def test_unknown_category_is_named(tmp_path):
+    path = write_cases(tmp_path / "g.jsonl", [golden_case(category="astrology")])
+    with pytest.raises(GoldenSetError, match="field 'category'"):
+        load_golden_set(path)
+
+
+def test_duplicate_ids_point_at_the_first_occurrence(tmp_path):
+    path = write_cases(tmp_path / "g.jsonl", [golden_case(), golden_case()])
+    with pytest.raises(GoldenSetError, match="duplicates line 1"):
+        load_golden_set(path)
+
+
+def test_byte_order_mark_is_refused(tmp_path):
+    path = write_cases(tmp_path / "g.jsonl", [golden_case()])
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    with pytest.raises(GoldenSetError, match="byte-order mark"):
+        load_golden_set(path)
+
+
+def test_crlf_line_endings_are_refused(tmp_path):
+    path = write_cases(tmp_path / "g.jsonl", [golden_case()])
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    with pytest.raises(GoldenSetError, match="CRLF"):
+        load_golden_set(path)
+
+
+def test_missing_file_says_what_to_do():
+    with pytest.raises(GoldenSetError, match="not found"):
+        load_golden_set(Path("/nonexistent/golden.jsonl"))

@@ -1,0 +1,1 @@
+"""Shared plumbing for the Yonca MLOps entry points: CLI, logging, privacy."""
