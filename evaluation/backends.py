@@ -61,11 +61,11 @@ class LlamaCppBackend:
             lambda response: response["choices"][0]["message"]["content"] or "",
         )
 
-    def complete(self, prompt: str) -> Generation:
+    def complete(self, prompt: str, stop: tuple[str, ...] = ()) -> Generation:
         """Continue a plain prompt, for models without a chat template."""
         return self._timed(
             lambda: self._llama.create_completion(
-                prompt=prompt, stop=["\n\n"], **self._sampling()
+                prompt=prompt, stop=list(stop), **self._sampling()
             ),
             lambda response: response["choices"][0]["text"],
         )

@@ -24,6 +24,7 @@ class PromptTemplate:
     user: str
     user_with_context: str
     completion: str
+    completion_stop: tuple[str, ...] = ()
 
     def messages(self, case: GoldenCase) -> list[dict[str, str]]:
         """Chat messages for a model that carries a chat template."""
@@ -69,5 +70,6 @@ def load_prompt_template(path: Path) -> PromptTemplate:
     return PromptTemplate(
         path=path,
         sha256=sha256_text(text),
+        completion_stop=tuple(str(stop) for stop in data.get("completion_stop", ())),
         **{key: str(data[key]) for key in _REQUIRED},
     )

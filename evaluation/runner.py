@@ -98,7 +98,9 @@ def _run_case(
     if use_chat:
         generation = backend.chat(template.messages(case))
     else:
-        generation = backend.complete(template.completion_prompt(case))
+        generation = backend.complete(
+            template.completion_prompt(case), template.completion_stop
+        )
     scored = score_answer(case, generation.text, weights)
     return {
         "id": case.id,
