@@ -13,6 +13,8 @@ import yaml
 
 from tests.conftest import REPO
 
+pytestmark = pytest.mark.slow
+
 PROJECT_FILES = [
     "dvc.yaml",
     "params.yaml",

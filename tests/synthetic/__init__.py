@@ -1,0 +1,1 @@
+"""Tests of the synthetic farm data package and its DVC stages."""
