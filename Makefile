@@ -8,6 +8,9 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
+# dvc runs each stage's `python -m ...` through the shell: it must find ours.
+export PATH := $(abspath $(BIN)):$(PATH)
+
 # Telemetry of every dependency off unless the user opts in (see README).
 export MLFLOW_DISABLE_TELEMETRY ?= true
 export DO_NOT_TRACK ?= 1

@@ -1,8 +1,8 @@
 """The `yonca` command: one entry point over the platform's packages.
 
-    yonca synth --seed 42 --farms 1000 --out data/synthetic
-    yonca validate --data data/synthetic
-    yonca eval --dataset golden/dataset.jsonl --model models/candidate.gguf
+yonca synth --seed 42 --farms 1000 --out data/synthetic
+yonca validate --data data/synthetic
+yonca eval --dataset golden/dataset.jsonl --model models/candidate.gguf
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from evaluation.runner import main as evaluate_command
+from registry.cli import promote_command, registry_app, rollback_command
 from synthetic.cli import synth_command, validate_command
 from yonca.logs import configure_logging
 from yonca.privacy import disable_telemetry
@@ -22,6 +23,9 @@ app = typer.Typer(
 app.command("synth")(synth_command)
 app.command("validate")(validate_command)
 app.command("eval")(evaluate_command)
+app.command("promote")(promote_command)
+app.command("rollback")(rollback_command)
+app.add_typer(registry_app, name="registry")
 
 
 @app.callback()

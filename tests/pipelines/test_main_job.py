@@ -3,80 +3,30 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.conftest import REPO
+from tests.support.project import BIN, copy_project, run
 
 pytestmark = pytest.mark.slow
-
-PROJECT_FILES = [
-    "dvc.yaml",
-    "params.yaml",
-    ".dvcignore",
-    "pyproject.toml",
-    "pipelines",
-    "synthetic",
-    "evaluation",
-    "registry",
-    "yonca",
-    "golden",
-    "prompts",
-]
-BIN = Path(sys.executable).parent
-
-
-def _sh(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env_path = f"{BIN}:/usr/bin:/bin"
-    return subprocess.run(
-        args,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env={
-            "PATH": env_path,
-            "HOME": str(cwd),
-            "DVC_NO_ANALYTICS": "1",
-            "MLFLOW_DISABLE_TELEMETRY": "true",
-            "PYTHONPATH": str(cwd),
-        },
-    )
+DVC = str(BIN / "dvc")
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, tiny_gguf) -> Path:
     """A copy of the project whose candidate is the broken tiny GGUF."""
-    root = tmp_path_factory.mktemp("project")
-    for name in PROJECT_FILES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(
-                source, root / name, ignore=shutil.ignore_patterns("__pycache__")
-            )
-        else:
-            shutil.copy(source, root / name)
-
-    params = yaml.safe_load((root / "params.yaml").read_text())
-    params["synthetic"]["farms"] = 200
-    params["model"]["source"] = str(tiny_gguf)
-    params["evaluation"]["limit"] = 3
-    params["evaluation"]["max_tokens"] = 8
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-
-    for command in (["git", "init", "-q"], [str(BIN / "dvc"), "init", "-q"]):
-        assert _sh(*command, cwd=root).returncode == 0
-    return root
+    return copy_project(
+        tmp_path_factory.mktemp("project"),
+        synthetic={"farms": 200},
+        model={"source": str(tiny_gguf)},
+        evaluation={"limit": 3, "max_tokens": 8},
+    )
 
 
 @pytest.fixture(scope="module")
 def first_repro(project):
-    result = _sh(str(BIN / "dvc"), "repro", cwd=project)
+    result = run([DVC, "repro"], cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
     return result
 
@@ -110,7 +60,7 @@ def test_repro_prints_one_refusal_line_and_sets_no_alias(project, first_repro):
 
 
 def test_dvc_metrics_show_prints_the_golden_score(project, first_repro):
-    result = _sh(str(BIN / "dvc"), "metrics", "show", cwd=project)
+    result = run([DVC, "metrics", "show"], cwd=project)
     assert result.returncode == 0, result.stderr
     assert "golden_score" in result.stdout
 
@@ -121,13 +71,33 @@ def test_mlflow_store_holds_the_run_and_the_version(project, first_repro):
     client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
     versions = client.search_model_versions("name='yonca-agri'")
     assert len(versions) == 1
-    run = client.get_run(versions[0].tags["eval_run_id"])
-    assert "golden_score" in run.data.metrics
-    assert run.data.params["golden_set.cases"] == "3"
+    run_ = client.get_run(versions[0].tags["eval_run_id"])
+    assert "golden_score" in run_.data.metrics
+    assert run_.data.params["golden_set.cases"] == "3"
 
 
 def test_second_repro_has_nothing_to_do(project, first_repro):
-    result = _sh(str(BIN / "dvc"), "repro", cwd=project)
+    result = run([DVC, "repro"], cwd=project)
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stdout
     assert "Running stage" not in result.stdout
+
+
+def test_broken_synthetic_table_stops_the_job_before_evaluation(tmp_path, tiny_gguf):
+    import pandas as pd
+
+    project = copy_project(
+        tmp_path,
+        synthetic={"farms": 50},
+        model={"source": str(tiny_gguf)},
+        evaluation={"limit": 1, "max_tokens": 4},
+    )
+    assert run([DVC, "repro", "synthesize"], cwd=project).returncode == 0
+    farms_file = project / "data/synthetic/farms.parquet"
+    farms = pd.read_parquet(farms_file)
+    pd.concat([farms, farms.head(3)]).to_parquet(farms_file, index=False)
+
+    result = run([DVC, "repro", "--downstream", "validate"], cwd=project)
+    assert result.returncode != 0
+    assert "farm_id" in result.stderr and "3" in result.stderr
+    assert not (project / "outputs/eval-record.json").exists()
