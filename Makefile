@@ -11,13 +11,16 @@ STAMP := $(VENV)/.installed
 # dvc runs each stage's `python -m ...` through the shell: it must find ours.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-# Telemetry of every dependency off unless the user opts in (see README).
+# Telemetry of every dependency off unless the user opts in (see README);
+# yonca/privacy.py does the same inside every Python entry point.
+ifndef YONCA_ALLOW_TELEMETRY
 export MLFLOW_DISABLE_TELEMETRY ?= true
-export DO_NOT_TRACK ?= 1
+export DO_NOT_TRACK ?= true
 export DVC_NO_ANALYTICS ?= 1
 export GX_ANALYTICS_ENABLED ?= false
 export RAGAS_DO_NOT_TRACK ?= true
 export HF_HUB_OFFLINE ?= 1
+endif
 
 .PHONY: run test install lint services clean
 

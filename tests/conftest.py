@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 # Tests never report usage anywhere.
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("DO_NOT_TRACK", "true")
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 
 

@@ -13,7 +13,7 @@ import os
 # Each dependency's documented switch, set to its "off" value.
 TELEMETRY_SWITCHES = {
     "MLFLOW_DISABLE_TELEMETRY": "true",
-    "DO_NOT_TRACK": "1",
+    "DO_NOT_TRACK": "true",
     "DVC_NO_ANALYTICS": "1",
     "GX_ANALYTICS_ENABLED": "false",
     "RAGAS_DO_NOT_TRACK": "true",
