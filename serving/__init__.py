@@ -1,0 +1,1 @@
+"""The production inference API: serves the vetted GGUF behind the OpenAI API."""

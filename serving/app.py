@@ -1,0 +1,115 @@
+"""The FastAPI application: ``uvicorn serving.app:app`` or ``yonca serve``.
+
+``create_app`` builds an app from explicit settings (tests, benchmarks);
+the module attribute ``app`` is built on first access from the environment,
+so importing this module reads no settings and loads no model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager, suppress
+
+import structlog
+from fastapi import FastAPI
+
+from serving import error_handlers
+from serving.errors import ConfigurationError
+from serving.metrics import ServingMetrics
+from serving.middleware import RequestAccounting
+from serving.model_manager import ModelManager
+from serving.openai_routes import router as openai_router
+from serving.ops_routes import router as ops_router
+from serving.queue import GenerationQueue
+from serving.services import Services
+from serving.settings import DegradationLevel, ServingSettings, load_settings
+
+log = structlog.get_logger("serving")
+
+
+def create_app(
+    settings: ServingSettings | None = None, manager: ModelManager | None = None
+) -> FastAPI:
+    """An inference API over ``manager`` (built from ``settings`` when omitted)."""
+    settings = settings or load_settings()
+    _refuse_unbuilt_features(settings)
+    metrics = manager.metrics if manager else ServingMetrics()
+    manager = manager or ModelManager(settings, metrics)
+    services = Services(
+        settings=settings,
+        manager=manager,
+        queue=GenerationQueue(settings.max_queued_requests, metrics),
+        metrics=metrics,
+    )
+
+    app = FastAPI(
+        title="Yonca inference API",
+        summary="OpenAI-compatible answers from the vetted production model.",
+        lifespan=_lifespan,
+    )
+    app.state.services = services
+    app.include_router(openai_router)
+    app.include_router(ops_router)
+    error_handlers.install(app)
+    app.add_middleware(RequestAccounting, metrics=metrics)
+    return app
+
+
+def _refuse_unbuilt_features(settings: ServingSettings) -> None:
+    # Refusing beats silently serving without authentication, or with a
+    # different engine or mode than the operator asked for.
+    unbuilt = {
+        "LLAMA_SERVER_URL": bool(settings.llama_server_url),
+        "AUTH_ENABLED": settings.auth_enabled,
+        "DEGRADATION_LEVEL=rules_only": (
+            settings.degradation_level is DegradationLevel.RULES_ONLY
+        ),
+    }
+    asked = [name for name, wanted in unbuilt.items() if wanted]
+    if asked:
+        raise ConfigurationError(
+            f"{', '.join(asked)} is set, but this build does not implement it "
+            "yet; unset it to serve with the in-process llama-cpp-python engine "
+            "and no authentication"
+        )
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    manager: ModelManager = app.state.services.manager
+    # Load in the background so /health answers while a large model loads.
+    loading = asyncio.create_task(_load_then_poll(manager))
+    try:
+        yield
+    finally:
+        loading.cancel()
+        with suppress(asyncio.CancelledError):
+            await loading
+        manager.close()
+
+
+async def _load_then_poll(manager: ModelManager) -> None:
+    try:
+        await asyncio.to_thread(manager.start)
+    except Exception:  # the service stays up, not ready, and polling retries
+        log.exception("model.start_failed")
+    await manager.poll()
+
+
+_app: FastAPI | None = None
+
+
+def __getattr__(name: str) -> FastAPI:
+    """Build ``app`` on first access, configuring logging from the settings."""
+    global _app
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if _app is None:
+        from yonca.logs import configure_logging
+        from yonca.privacy import disable_telemetry
+
+        settings = load_settings()
+        disable_telemetry()
+        configure_logging(settings.log_level, settings.log_format.value)
+        _app = create_app(settings)
+    return _app

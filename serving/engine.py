@@ -1,0 +1,227 @@
+"""The in-process inference engine: one GGUF, one llama.cpp context.
+
+A llama context is not safe to share between threads: callers run one
+generation at a time (the queue in front of the engine sees to that) and may
+run it in any single worker thread.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from serving.errors import InvalidRequestError, ModelLoadError, ServingError
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A prompt already tokenized, with the stop strings its template needs."""
+
+    tokens: list[int]
+    stop: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Generation parameters, named as OpenAI and llama.cpp name them."""
+
+    max_tokens: int
+    temperature: float
+    top_p: float = 0.95
+    stop: list[str] = field(default_factory=list)
+    seed: int | None = None
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A stretch of generated text; the last one carries the finish reason."""
+
+    text: str
+    finish_reason: str | None = None
+    completion_tokens: int = 0
+
+
+class LlamaEngine:
+    """A GGUF loaded with llama-cpp-python, rendering and generating for the API."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        n_ctx: int,
+        n_gpu_layers: int = 0,
+        n_threads: int | None = None,
+    ) -> None:
+        from llama_cpp import Llama
+
+        try:
+            self._llama = Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_gpu_layers=n_gpu_layers,
+                n_threads=n_threads or os.cpu_count() or 1,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise ModelLoadError(
+                f"llama.cpp could not load {path.name}; the file is not a GGUF "
+                "this build supports"
+            ) from exc
+        self._formatter = _chat_formatter(self._llama)
+        self._vocab = _vocab(self._llama)
+
+    @property
+    def n_ctx(self) -> int:
+        return self._llama.n_ctx()
+
+    def chat_prompt(self, messages: list[dict[str, str]]) -> Prompt:
+        """Render chat messages with the GGUF's own template and tokenize them."""
+        try:
+            rendered = self._formatter(messages=messages)
+        except ValueError as exc:
+            # Chat templates reject message orders they cannot render.
+            raise InvalidRequestError(
+                f"the model's chat template cannot render these messages: {exc}",
+                param="messages",
+            ) from exc
+        except Exception as exc:  # jinja2 raises many types for a broken render
+            raise InvalidRequestError(
+                "the model's chat template cannot render these messages; check "
+                "that roles alternate between user and assistant",
+                param="messages",
+            ) from exc
+
+        tokens = self._llama.tokenize(
+            rendered.prompt.encode("utf-8"),
+            add_bos=not rendered.added_special,
+            special=True,
+        )
+        stop = rendered.stop or []
+        return Prompt(tokens, [stop] if isinstance(stop, str) else list(stop))
+
+    def text_prompt(self, text: str) -> Prompt:
+        """Tokenize a plain prompt for a text completion."""
+        return Prompt(self._llama.tokenize(text.encode("utf-8"), add_bos=True))
+
+    def stream(self, prompt: Prompt, sampling: Sampling) -> Iterator[Piece]:
+        """Generate text piece by piece; closing the iterator stops generation.
+
+        Decodes token by token with ``Llama.generate`` rather than
+        ``create_completion(stream=True)``, whose per-token cost grows with the
+        answer's length because it re-detokenizes everything generated so far.
+        """
+        llama = self._llama
+        if sampling.seed is not None:
+            llama.set_seed(sampling.seed)
+        text = _TextAssembler(prompt.stop + sampling.stop)
+        tokens = llama.generate(
+            prompt.tokens,
+            temp=sampling.temperature,
+            top_p=sampling.top_p,
+            presence_penalty=sampling.presence_penalty,
+            frequency_penalty=sampling.frequency_penalty,
+            repeat_penalty=1.0,
+        )
+        generated, finish_reason = 0, "length"
+        try:
+            for token in tokens:
+                if self._is_end_of_generation(token):
+                    finish_reason = "stop"
+                    break
+                generated += 1
+                piece, stopped = text.feed(llama.detokenize([token]))
+                if piece:
+                    yield Piece(piece)
+                if stopped:
+                    finish_reason = "stop"
+                    break
+                if generated >= sampling.max_tokens:
+                    break
+        except RuntimeError as exc:
+            raise ServingError("llama.cpp failed while generating") from exc
+        finally:
+            tokens.close()
+        yield Piece(text.flush(), finish_reason, generated)
+
+    def _is_end_of_generation(self, token: int) -> bool:
+        from llama_cpp import llama_vocab_is_eog
+
+        return bool(llama_vocab_is_eog(self._vocab, token))
+
+    def close(self) -> None:
+        """Free the model and its context now rather than at garbage collection."""
+        self._llama.close()
+
+
+def _chat_formatter(llama):
+    """The GGUF's own Jinja chat template, or llama.cpp's llama-2 format without one."""
+    from llama_cpp import llama_chat_format
+
+    template = llama.metadata.get("tokenizer.chat_template")
+    if not template:
+        return llama_chat_format.format_llama2
+
+    eos_id, bos_id = llama.token_eos(), llama.token_bos()
+    return llama_chat_format.Jinja2ChatFormatter(
+        template=template,
+        eos_token=_token_text(llama, eos_id),
+        bos_token=_token_text(llama, bos_id),
+        stop_token_ids=[eos_id],
+    )
+
+
+def _token_text(llama, token: int) -> str:
+    if token == -1:
+        return ""
+    return llama.detokenize([token], special=True).decode("utf-8", errors="ignore")
+
+
+def _vocab(llama):
+    from llama_cpp import llama_model_get_vocab
+
+    return llama_model_get_vocab(llama.model)
+
+
+class _TextAssembler:
+    """Bytes of tokens in, text out: whole UTF-8 characters, cut at stop strings.
+
+    Text that could be the start of a stop string is held back until the next
+    token shows whether the stop string completes.
+    """
+
+    def __init__(self, stops: list[str]) -> None:
+        self._stops = [stop for stop in stops if stop]
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._pending = ""
+
+    def feed(self, data: bytes) -> tuple[str, bool]:
+        """Text safe to emit now, and whether a stop string was reached."""
+        self._pending += self._decoder.decode(data)
+        found = [i for stop in self._stops if (i := self._pending.find(stop)) >= 0]
+        if found:
+            text, self._pending = self._pending[: min(found)], ""
+            return text, True
+
+        keep = self._partial_stop_length()
+        cut = len(self._pending) - keep
+        text, self._pending = self._pending[:cut], self._pending[cut:]
+        return text, False
+
+    def flush(self) -> str:
+        """Whatever is held back, once generation has ended."""
+        text, self._pending = self._pending + self._decoder.decode(b"", final=True), ""
+        return text
+
+    def _partial_stop_length(self) -> int:
+        longest = 0
+        for stop in self._stops:
+            for size in range(min(len(stop) - 1, len(self._pending)), longest, -1):
+                if self._pending.endswith(stop[:size]):
+                    longest = size
+                    break
+        return longest

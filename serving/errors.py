@@ -1,0 +1,99 @@
+"""Exceptions raised by the serving package.
+
+ServingError
+├── ConfigurationError        the settings cannot run this service
+├── ModelRefusedError         a model version fails its checks and is not loaded
+│   └── ModelLoadError        llama.cpp could not load a vetted GGUF
+├── NotReadyError             no vetted model is loaded yet
+├── QueueFullError            every waiting place in front of the model is taken
+└── ClientError               the request itself is wrong; never the server's fault
+    ├── InvalidRequestError   malformed body, wrong type, unsupported parameter
+    ├── ContextWindowError    prompt plus max_tokens do not fit the context window
+    ├── UnknownModelError     the request names a model this server does not serve
+    └── AuthenticationError   missing or invalid bearer token
+
+Each error maps to one HTTP status through ``status_code``; ``code`` and
+``param`` fill the OpenAI error body. Messages of client errors are safe to
+send; every other message stays in the logs.
+"""
+
+from __future__ import annotations
+
+
+class ServingError(Exception):
+    """Base class of every error the serving package raises."""
+
+    status_code = 500
+    error_type = "server_error"
+    code: str | None = None
+
+    def __init__(self, message: str, *, param: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+
+
+class ConfigurationError(ServingError):
+    """The settings are inconsistent or unsafe for this environment."""
+
+
+class ModelRefusedError(ServingError):
+    """A model version is not vetted, or its artifact does not match its record."""
+
+
+class ModelLoadError(ModelRefusedError):
+    """llama.cpp failed to load a GGUF that passed its checks."""
+
+
+class NotReadyError(ServingError):
+    """No vetted model is loaded, so no request can be answered."""
+
+    status_code = 503
+    error_type = "service_unavailable"
+    code = "model_not_ready"
+
+
+class QueueFullError(ServingError):
+    """The bounded queue in front of the model is full."""
+
+    status_code = 429
+    error_type = "rate_limit_error"
+    code = "queue_full"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ClientError(ServingError):
+    """The request is wrong; its message tells the client what to change."""
+
+    status_code = 400
+    error_type = "invalid_request_error"
+
+
+class InvalidRequestError(ClientError):
+    """The body is not valid JSON, has a wrong type or an unsupported field."""
+
+    code = "invalid_request"
+
+
+class ContextWindowError(ClientError):
+    """Prompt tokens plus ``max_tokens`` exceed the model's context window."""
+
+    code = "context_length_exceeded"
+
+
+class UnknownModelError(ClientError):
+    """The ``model`` field names a model this server does not serve."""
+
+    status_code = 404
+    code = "model_not_found"
+
+
+class AuthenticationError(ClientError):
+    """The bearer token is missing or does not match."""
+
+    status_code = 401
+    error_type = "authentication_error"
+    code = "invalid_token"

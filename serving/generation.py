@@ -1,0 +1,247 @@
+"""Run one OpenAI request on the served model and shape the answer.
+
+Blocking llama.cpp calls run in worker threads so the event loop keeps
+accepting, queueing and answering health checks while a model decodes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+import structlog
+from anyio import to_thread
+
+from serving.engine import Piece, Prompt, Sampling
+from serving.errors import ContextWindowError, ServingError
+from serving.metrics import ServingMetrics
+from serving.model_manager import ServedModel
+from serving.schemas import ChatCompletionRequest, CompletionRequest
+from serving.settings import ServingSettings
+
+log = structlog.get_logger("serving")
+
+CHAT = "chat.completion"
+TEXT = "text_completion"
+_DISCONNECT_POLL_SECONDS = 0.25
+
+
+@dataclass
+class Job:
+    """A planned generation: who asked, on which model, with what prompt."""
+
+    kind: str
+    served: ServedModel
+    prompt: Prompt
+    sampling: Sampling
+    include_usage: bool
+    id: str = ""
+    created: int = field(default_factory=lambda: int(time.time()))
+    completion_tokens: int = 0
+
+    def __post_init__(self) -> None:
+        prefix = "chatcmpl" if self.kind == CHAT else "cmpl"
+        self.id = f"{prefix}-{uuid.uuid4().hex}"
+
+    @property
+    def fingerprint(self) -> str:
+        info = self.served.info
+        return f"v{info.version}-{info.sha256[:12]}"
+
+
+def plan(
+    request: ChatCompletionRequest | CompletionRequest,
+    served: ServedModel,
+    settings: ServingSettings,
+) -> Job:
+    """Tokenize the prompt and fit max_tokens to the context window (blocking)."""
+    engine = served.engine
+    if isinstance(request, ChatCompletionRequest):
+        kind, prompt = CHAT, engine.chat_prompt(request.message_dicts())
+    else:
+        kind, prompt = TEXT, engine.text_prompt(request.prompt_text())
+
+    max_tokens = fit_max_tokens(
+        len(prompt.tokens),
+        request.requested_max_tokens(),
+        settings.llm_max_tokens,
+        engine.n_ctx,
+    )
+    sampling = Sampling(
+        max_tokens=max_tokens,
+        temperature=_given(request.temperature, settings.llm_temperature),
+        top_p=_given(request.top_p, 0.95),
+        stop=request.stop_list(),
+        seed=request.seed,
+        presence_penalty=_given(request.presence_penalty, 0.0),
+        frequency_penalty=_given(request.frequency_penalty, 0.0),
+    )
+    return Job(kind, served, prompt, sampling, request.include_usage())
+
+
+def fit_max_tokens(prompt_tokens: int, requested: int | None, cap: int, n_ctx: int):
+    """``requested`` capped at ``cap``; refused if the prompt leaves no room."""
+    if prompt_tokens >= n_ctx:
+        raise ContextWindowError(
+            f"the prompt is {prompt_tokens} tokens, which does not fit the "
+            f"model's context window of {n_ctx}; shorten the prompt or messages",
+            param="messages",
+        )
+    if requested is None:
+        return min(cap, n_ctx - prompt_tokens)
+
+    wanted = min(requested, cap)
+    if prompt_tokens + wanted > n_ctx:
+        raise ContextWindowError(
+            f"the prompt is {prompt_tokens} tokens and max_tokens is {wanted}: "
+            f"{prompt_tokens + wanted} tokens exceed the model's context window "
+            f"of {n_ctx}; shorten the prompt or lower max_tokens",
+            param="max_tokens",
+        )
+    return wanted
+
+
+def _given(value, default):
+    return default if value is None else value
+
+
+async def complete(
+    job: Job,
+    metrics: ServingMetrics,
+    disconnected: Callable[[], asyncio.Future],
+) -> dict:
+    """Generate the whole answer; stop early if the client goes away."""
+    cancel = threading.Event()
+    watcher = asyncio.create_task(_watch(disconnected, cancel))
+    started = time.perf_counter()
+    try:
+        text, last = await to_thread.run_sync(_collect, job, cancel)
+    finally:
+        watcher.cancel()
+    job.completion_tokens = last.completion_tokens
+    metrics.record_generation(last.completion_tokens, time.perf_counter() - started)
+    return _whole_body(job, text, last.finish_reason or "stop")
+
+
+async def _watch(disconnected, cancel: threading.Event) -> None:
+    while not await disconnected():
+        await asyncio.sleep(_DISCONNECT_POLL_SECONDS)
+    cancel.set()
+
+
+def _collect(job: Job, cancel: threading.Event) -> tuple[str, Piece]:
+    parts, last = [], Piece("", "stop")
+    pieces = job.served.engine.stream(job.prompt, job.sampling)
+    try:
+        for piece in pieces:
+            parts.append(piece.text)
+            last = piece
+            if cancel.is_set():
+                break
+    finally:
+        pieces.close()
+    return "".join(parts), last
+
+
+async def stream(
+    job: Job, metrics: ServingMetrics, on_close: Callable[[], None]
+) -> AsyncIterator[bytes]:
+    """Server-sent events in OpenAI's chunk format, ending with ``[DONE]``."""
+    pieces = job.served.engine.stream(job.prompt, job.sampling)
+    started = time.perf_counter()
+    try:
+        if job.kind == CHAT:
+            yield _event(_chunk(job, {"role": "assistant", "content": ""}, None))
+        async for piece in _pieces(pieces):
+            delta = {"content": piece.text} if piece.text else {}
+            yield _event(_chunk(job, delta, piece.finish_reason))
+            job.completion_tokens = piece.completion_tokens
+        if job.include_usage:
+            yield _event({**_chunk(job, {}, None), "choices": [], "usage": _usage(job)})
+        yield b"data: [DONE]\n\n"
+    except ServingError as exc:
+        log.error("generation.failed", reason=exc.message, cause=repr(exc.__cause__))
+        yield _event(_error_event())
+    finally:
+        pieces.close()
+        seconds = time.perf_counter() - started
+        metrics.record_generation(job.completion_tokens, seconds)
+        on_close()
+
+
+async def _pieces(pieces) -> AsyncIterator[Piece]:
+    while (piece := await to_thread.run_sync(next, pieces, None)) is not None:
+        yield piece
+        if piece.finish_reason is not None:
+            return
+
+
+def _whole_body(job: Job, text: str, finish_reason: str) -> dict:
+    if job.kind == CHAT:
+        choice = {
+            "index": 0,
+            "message": {"role": "assistant", "content": text},
+            "finish_reason": finish_reason,
+            "logprobs": None,
+        }
+    else:
+        choice = {
+            "index": 0,
+            "text": text,
+            "finish_reason": finish_reason,
+            "logprobs": None,
+        }
+    return {**_envelope(job), "choices": [choice], "usage": _usage(job)}
+
+
+def _chunk(job: Job, delta: dict, finish_reason: str | None) -> dict:
+    if job.kind == CHAT:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish_reason}
+        envelope = {**_envelope(job), "object": "chat.completion.chunk"}
+        return {**envelope, "choices": [choice]}
+    choice = {
+        "index": 0,
+        "text": delta.get("content", ""),
+        "finish_reason": finish_reason,
+        "logprobs": None,
+    }
+    return {**_envelope(job), "choices": [choice]}
+
+
+def _envelope(job: Job) -> dict:
+    return {
+        "id": job.id,
+        "object": job.kind,
+        "created": job.created,
+        "model": job.served.info.name,
+        "system_fingerprint": job.fingerprint,
+    }
+
+
+def _usage(job: Job) -> dict:
+    prompt_tokens = len(job.prompt.tokens)
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": job.completion_tokens,
+        "total_tokens": prompt_tokens + job.completion_tokens,
+    }
+
+
+def _error_event() -> dict:
+    return {
+        "error": {
+            "message": "the model failed while generating; retry the request",
+            "type": "server_error",
+            "param": None,
+            "code": None,
+        }
+    }
+
+
+def _event(payload: dict) -> bytes:
+    return b"data: " + json.dumps(payload, ensure_ascii=False).encode() + b"\n\n"

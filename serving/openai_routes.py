@@ -1,0 +1,121 @@
+"""The OpenAI-compatible routes: chat completions, text completions, models."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from anyio import to_thread
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+from serving.errors import UnknownModelError
+from serving.generation import Job, complete, plan, stream
+from serving.queue import Turn
+from serving.schemas import ChatCompletionRequest, CompletionRequest
+from serving.services import Services
+
+router = APIRouter(prefix="/v1")
+
+
+@router.get("/models")
+async def list_models(request: Request) -> dict:
+    """The model this server answers with, once a vetted version is loaded."""
+    services: Services = request.app.state.services
+    served = services.manager.current
+    if served is None:
+        return {"object": "list", "data": []}
+    model = {
+        "id": services.settings.model_name,
+        "object": "model",
+        "created": 0,
+        "owned_by": f"version {served.info.version}",
+    }
+    return {"object": "list", "data": [model]}
+
+
+@router.post("/chat/completions")
+async def create_chat_completion(body: ChatCompletionRequest, request: Request):
+    """Answer chat messages, whole or streamed over server-sent events."""
+    return await _generate(body, request)
+
+
+@router.post("/completions")
+async def create_completion(body: CompletionRequest, request: Request):
+    """Continue a plain prompt, whole or streamed over server-sent events."""
+    return await _generate(body, request)
+
+
+async def _generate(body: ChatCompletionRequest | CompletionRequest, request: Request):
+    services: Services = request.app.state.services
+    _check_model_name(body.model, services)
+    services.manager.require_ready()  # 503 at once rather than after queueing
+
+    job, turn = await _start(body, services)
+    request.state.job = job
+    release = _once(job.served.release, turn.release)
+    if body.stream:
+        return ReleasingStreamingResponse(
+            stream(job, services.metrics, release), release=release
+        )
+    try:
+        return await complete(job, services.metrics, request.is_disconnected)
+    finally:
+        release()
+
+
+async def _start(body, services: Services) -> tuple[Job, Turn]:
+    """Take a turn at the model, check the current model out and plan the job."""
+    turn = await services.queue.take_turn()
+    served = None
+    try:
+        served = services.manager.check_out()
+        job = await to_thread.run_sync(plan, body, served, services.settings)
+    except BaseException:
+        if served is not None:
+            served.release()
+        turn.release()
+        raise
+    return job, turn
+
+
+def _check_model_name(name: str, services: Services) -> None:
+    settings = services.settings
+    pinned = f"{settings.model_name}@{settings.model_alias}"
+    if name not in (settings.model_name, pinned):
+        raise UnknownModelError(
+            f"model '{name}' is not served here; use '{settings.model_name}' "
+            "(see GET /v1/models)",
+            param="model",
+        )
+
+
+def _once(*actions: Callable[[], None]) -> Callable[[], None]:
+    done = False
+
+    def run() -> None:
+        nonlocal done
+        if done:
+            return
+        done = True
+        for action in actions:
+            action()
+
+    return run
+
+
+class ReleasingStreamingResponse(StreamingResponse):
+    """An SSE response that frees the model even if it never starts streaming."""
+
+    def __init__(self, content, *, release: Callable[[], None]) -> None:
+        super().__init__(
+            content,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+        self._release = release
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()

@@ -1,0 +1,126 @@
+"""The serving settings: one validated object, read from the environment and `.env`.
+
+Names follow the operations runbook where it has one (``API_HOST``,
+``LLM_CONTEXT_SIZE``, ``LLAMA_N_GPU_LAYERS`` ...); the rest say what they set.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from serving.errors import ConfigurationError
+
+# Secrets shipped in examples and defaults; a shared environment must set its own.
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "change-me", "changeme", "secret", "your-secret-key-here"}
+)
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
+class LogFormat(StrEnum):
+    JSON = "json"
+    CONSOLE = "console"
+
+
+class DegradationLevel(StrEnum):
+    """``none`` answers with the model; ``rules_only`` never touches it."""
+
+    NONE = "none"
+    RULES_ONLY = "rules_only"
+
+
+class ServingSettings(BaseSettings):
+    """Everything the inference API reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        # An empty line in .env (`REDIS_URL=`) means "use the default".
+        env_ignore_empty=True,
+        protected_namespaces=(),
+    )
+
+    environment: Environment = Environment.DEVELOPMENT
+
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8000, ge=1, le=65535)
+
+    mlflow_tracking_uri: str = "sqlite:///mlflow.db"
+    model_name: str = "yonca-agri"
+    model_alias: str = "production"
+    model_cache_dir: Path = Path("models/serving-cache")
+    model_poll_interval_seconds: float = Field(30.0, ge=0)
+    model_refresh_token: SecretStr | None = None
+
+    llm_context_size: int = Field(4096, ge=64)
+    llm_max_tokens: int = Field(1000, ge=1)
+    llm_temperature: float = Field(0.7, ge=0, le=2)
+    llama_n_gpu_layers: int = Field(0, ge=-1)
+    llama_n_threads: int | None = Field(None, ge=1)
+    llama_server_url: str | None = None
+    max_queued_requests: int = Field(16, ge=0)
+
+    auth_enabled: bool = False
+    jwt_secret: SecretStr = SecretStr("change-me")
+    jwt_algorithm: str = "HS256"
+    rate_limit_requests_per_minute: int = Field(30, ge=1)
+    rate_limit_burst: int = Field(50, ge=1)
+    redis_url: str | None = None
+
+    log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.CONSOLE
+    degradation_level: DegradationLevel = DegradationLevel.NONE
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> ServingSettings:
+        if self.llm_max_tokens >= self.llm_context_size:
+            raise ValueError(
+                f"LLM_MAX_TOKENS ({self.llm_max_tokens}) must be below "
+                f"LLM_CONTEXT_SIZE ({self.llm_context_size}) to leave room for "
+                "the prompt; lower LLM_MAX_TOKENS or raise LLM_CONTEXT_SIZE."
+            )
+        if self.environment is not Environment.DEVELOPMENT:
+            _refuse_placeholder_secret(self)
+        return self
+
+    @property
+    def model_uri(self) -> str:
+        """The registry URI of the model this service answers with."""
+        return f"models:/{self.model_name}@{self.model_alias}"
+
+
+def _refuse_placeholder_secret(settings: ServingSettings) -> None:
+    secret = settings.jwt_secret.get_secret_value().strip().lower()
+    if secret in PLACEHOLDER_SECRETS or len(secret) < 32:
+        raise ValueError(
+            f"JWT_SECRET is a placeholder or shorter than 32 characters, which "
+            f"is not allowed in {settings.environment.value}; set a random "
+            "secret, e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`."
+        )
+
+
+def load_settings(**overrides) -> ServingSettings:
+    """Read the settings, turning a validation failure into one clear error."""
+    from pydantic import ValidationError
+
+    try:
+        return ServingSettings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, err['loc'])).upper() or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigurationError(
+            f"the serving settings are invalid ({problems}); fix the environment "
+            "or .env (see .env.example)."
+        ) from exc

@@ -1,0 +1,144 @@
+"""A client's mistake gets a 4xx in OpenAI's error shape that says what to fix."""
+
+from __future__ import annotations
+
+import httpx
+import openai
+import pytest
+
+from tests.serving.conftest import MODEL
+
+CHAT = "/v1/chat/completions"
+USER = [{"role": "user", "content": "salam"}]
+
+
+def _post(base_url: str, body, path: str = CHAT, **kwargs) -> httpx.Response:
+    if isinstance(body, str | bytes):
+        kwargs["content"] = body
+        kwargs.setdefault("headers", {"content-type": "application/json"})
+    else:
+        kwargs["json"] = body
+    return httpx.post(f"{base_url}{path}", timeout=30, **kwargs)
+
+
+def _error(response: httpx.Response) -> dict:
+    error = response.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"}
+    return error
+
+
+def test_malformed_json_is_a_400_naming_the_problem(vetted_server):
+    response = _post(vetted_server, b'{"model": "yonca-agri", "messages": [')
+    assert response.status_code == 400
+    assert "not valid JSON" in _error(response)["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"model": MODEL, "messages": USER, "max_tokens": "lots"}, "max_tokens"),
+        ({"model": MODEL, "messages": "salam"}, "messages"),
+        ({"model": MODEL, "messages": USER, "temperature": "hot"}, "temperature"),
+        ({"model": MODEL, "messages": USER, "stream": "yes"}, "stream"),
+        ({"model": MODEL, "messages": []}, "messages"),
+        ({"messages": USER}, "model"),
+    ],
+)
+def test_wrong_types_are_a_400_naming_the_parameter(vetted_server, body, param):
+    response = _post(vetted_server, body)
+    assert response.status_code == 400
+    error = _error(response)
+    assert error["type"] == "invalid_request_error"
+    assert error["param"] == param
+    assert param in error["message"]
+
+
+def test_unknown_role_is_a_400(vetted_server):
+    body = {"model": MODEL, "messages": [{"role": "farmer", "content": "salam"}]}
+    response = _post(vetted_server, body)
+    assert response.status_code == 400
+    assert _error(response)["param"] == "messages[0].role"
+
+
+def test_unsupported_parameter_is_a_400_saying_so(vetted_server):
+    body = {"model": MODEL, "messages": USER, "logit_bias": {"1": 5}}
+    response = _post(vetted_server, body)
+    assert response.status_code == 400
+    assert "'logit_bias' is not supported" in _error(response)["message"]
+
+
+def test_more_than_one_choice_is_a_400(vetted_server):
+    response = _post(vetted_server, {"model": MODEL, "messages": USER, "n": 2})
+    assert response.status_code == 400
+    assert _error(response)["param"] == "n"
+
+
+def test_body_that_is_not_an_object_is_a_400(vetted_server):
+    response = _post(vetted_server, [1, 2, 3])
+    assert response.status_code == 400
+    assert "JSON object" in _error(response)["message"]
+
+
+def test_unknown_model_is_a_404_naming_the_served_one(vetted_server):
+    response = _post(vetted_server, {"model": "gpt-4o", "messages": USER})
+    assert response.status_code == 404
+    error = _error(response)
+    assert error["code"] == "model_not_found"
+    assert MODEL in error["message"]
+
+
+def test_prompt_longer_than_the_context_window_is_a_400(vetted_server):
+    body = {"model": MODEL, "prompt": "the farm " * 400, "max_tokens": 4}
+    response = _post(vetted_server, body, path="/v1/completions")
+    assert response.status_code == 400
+    error = _error(response)
+    assert error["code"] == "context_length_exceeded"
+    assert "context window of 512" in error["message"]
+
+
+def test_prompt_plus_max_tokens_beyond_the_window_is_a_400(vetted_server):
+    # About 300 prompt tokens plus the 256-token cap cannot fit in 512.
+    body = {"model": MODEL, "prompt": "x" * 300, "max_tokens": 256}
+    response = _post(vetted_server, body, path="/v1/completions")
+    assert response.status_code == 400
+    error = _error(response)
+    assert error["param"] == "max_tokens"
+    assert "lower max_tokens" in error["message"]
+
+
+def test_sdk_surfaces_the_message_of_a_bad_request(vetted_server):
+    client = openai.OpenAI(base_url=f"{vetted_server}/v1", api_key="x", max_retries=0)
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.chat.completions.create(model=MODEL, messages=USER, top_p=7)
+    assert "top_p" in str(raised.value)
+
+
+def test_unknown_route_and_wrong_method_keep_the_error_shape(vetted_server):
+    missing = httpx.get(f"{vetted_server}/v1/engines")
+    assert missing.status_code == 404
+    assert _error(missing)["type"] == "invalid_request_error"
+    wrong = httpx.get(f"{vetted_server}{CHAT}")
+    assert wrong.status_code == 405
+    _error(wrong)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"null",
+        b'"text"',
+        b'{"model": 5, "messages": [{"role": "user"}]}',
+        b'{"model": "yonca-agri", "messages": [{"role": "user", "content": 5}]}',
+        b'{"model": "yonca-agri", "messages": [{"role": "user", "content": [{}]}]}',
+        b'{"model": "yonca-agri", "messages": [], "max_tokens": -1}',
+        b'{"model": "yonca-agri", "messages": [{"role": "user", "content": "a"}],'
+        b' "max_tokens": 1e400}',
+        b'{"model": "yonca-agri", "messages": [{"role": "user", "content": "a"}],'
+        b' "stop": ["a", "b", "c", "d", "e"]}',
+    ],
+)
+def test_odd_bodies_never_cause_a_server_error(vetted_server, body):
+    response = _post(vetted_server, body)
+    assert 400 <= response.status_code < 500
+    _error(response)
