@@ -21,6 +21,7 @@ class CandidateFacts:
 
     base_model: str
     quantization: str
+    fine_tune: str = "none"
 
 
 def version_tags(record: dict[str, Any], run_id: str, facts: CandidateFacts) -> dict:
@@ -30,6 +31,7 @@ def version_tags(record: dict[str, Any], run_id: str, facts: CandidateFacts) -> 
         "size_bytes": str(record["model"]["size_bytes"]),
         "base_model": facts.base_model,
         "quantization": facts.quantization,
+        "fine_tune": facts.fine_tune,
         "golden_score": f"{record['summary']['golden_score']:.6f}",
         "golden_set_sha256": record["golden_set"]["sha256"],
         "prompt_sha256": record["prompt"]["sha256"],
@@ -57,7 +59,7 @@ def register_candidate(
         mlflow.log_artifact(str(model_path), artifact_path=MODEL_ARTIFACT_PATH)
     source = f"{client.get_run(run_id).info.artifact_uri}/{MODEL_ARTIFACT_PATH}"
 
-    tags = version_tags(record, run_id, facts)
+    tags = {**version_tags(record, run_id, facts), "file": model_path.name}
     version = client.create_model_version(
         name=model_name,
         source=source,

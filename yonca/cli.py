@@ -2,7 +2,6 @@
 
 yonca synth --seed 42 --farms 1000 --out data/synthetic
 yonca validate --data data/synthetic
-yonca eval --dataset golden/dataset.jsonl --model models/candidate.gguf
 """
 
 from __future__ import annotations
@@ -11,18 +10,19 @@ import typer
 
 from evaluation.runner import main as evaluate_command
 from registry.cli import promote_command, registry_app, rollback_command
+from serving.cli import serve_command
 from synthetic.cli import synth_command, validate_command
 from yonca.logs import configure_logging
 from yonca.privacy import disable_telemetry
 
 app = typer.Typer(
-    help="Yonca MLOps: synthetic farms, golden-set evaluation, gated registry.",
     no_args_is_help=True,
     add_completion=False,
 )
 app.command("synth")(synth_command)
 app.command("validate")(validate_command)
 app.command("eval")(evaluate_command)
+app.command("serve")(serve_command)
 app.command("promote")(promote_command)
 app.command("rollback")(rollback_command)
 app.add_typer(registry_app, name="registry")

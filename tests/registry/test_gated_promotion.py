@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,8 @@ TAGS = {
 
 
 @pytest.fixture
-def client(tracking_uri, tmp_path):
+def client(tracking_uri, empty_store, tmp_path):
+    shutil.copy(empty_store, tracking_uri.removeprefix("sqlite:///"))
     client = connect(tracking_uri)
     client.experiment_id = ensure_experiment(
         client, "golden-test", str(tmp_path / "artifacts")
