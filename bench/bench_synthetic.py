@@ -1,8 +1,9 @@
 """Benchmark: how fast the vectorised generator makes farms, and at what memory.
 
 Each size runs in a fresh process so its peak resident memory is its own. A
-row-by-row baseline (Faker and ``random`` per farm and field, the obvious first
-implementation) is timed on a small count in the same run and scaled linearly.
+row-by-row baseline (Faker and ``random`` per farm, field, herd and weekly
+soil-moisture reading, the obvious first implementation) is timed on a small
+count in the same run and scaled linearly.
 
     python bench/bench_synthetic.py --sizes 1000 100000 1000000
 """
@@ -42,6 +43,7 @@ def measure(farms: int, workers: int) -> dict[str, float]:
         "peak_mib": peak_kib / 1024,
         "rows": sum(len(frame) for frame in tables.values()),
         "fields": len(tables["fields"]),
+        "readings": len(tables["soil_moisture"]),
     }
 
 
@@ -56,7 +58,7 @@ def naive_seconds_per_farm(farms: int = BASELINE_FARMS) -> float:
     fake.seed_instance(42)
     rng = random.Random(42)
     start = time.perf_counter()
-    farm_rows, field_rows, herd_rows = [], [], []
+    farm_rows, field_rows, herd_rows, reading_rows = [], [], [], []
     for number in range(1, farms + 1):
         region = rng.choice(regions.REGIONS)
         district = rng.choice(region.districts)
@@ -75,21 +77,28 @@ def naive_seconds_per_farm(farms: int = BASELINE_FARMS) -> float:
         )
         crops, weights = zip(*region.crops.items(), strict=True)
         for ordinal in range(1, rng.randint(1, 6) + 1):
+            field_id = f"{farm_id}-F{ordinal}"
             sowing = date(2025, 4, 10) + timedelta(days=rng.randint(0, 35))
+            harvest = sowing + timedelta(days=rng.randint(120, 180))
             field_rows.append(
                 {
-                    "field_id": f"{farm_id}-F{ordinal}",
+                    "field_id": field_id,
                     "farm_id": farm_id,
                     "crop": rng.choices(crops, weights)[0],
                     "area_ha": round(total / 6, 2),
                     "sowing_date": sowing,
-                    "harvest": sowing + timedelta(days=rng.randint(120, 180)),
+                    "harvest": harvest,
                 }
             )
+            for week in range((harvest - sowing).days // 7 + 1):
+                reading = round(min(max(rng.gauss(25, 6), 0.0), 60.0), 1)
+                day = sowing + timedelta(days=7 * week)
+                reading_rows.append((field_id, day, reading))
         for species in regions.SPECIES:
             if rng.random() < 0.3:
                 herd_rows.append((farm_id, species, rng.randint(1, 40)))
-    pd.DataFrame(farm_rows), pd.DataFrame(field_rows), pd.DataFrame(herd_rows)
+    for rows in (farm_rows, field_rows, herd_rows, reading_rows):
+        pd.DataFrame(rows)
     return (time.perf_counter() - start) / farms
 
 
@@ -123,14 +132,14 @@ def main() -> None:
     )
     print(
         f"{'farms':>10} {'seconds':>8} {'peak MiB':>9} {'rows':>11} "
-        f"{'baseline s':>11} {'speed-up':>8}"
+        f"{'readings':>11} {'baseline s':>11} {'speed-up':>8}"
     )
     for farms in args.sizes:
         result = _run_child(farms, args.workers)
         baseline = per_farm * farms
         print(
             f"{farms:>10,} {result['seconds']:>8.2f} {result['peak_mib']:>9.0f} "
-            f"{result['rows']:>11,} {baseline:>11.1f} "
+            f"{result['rows']:>11,} {result['readings']:>11,} {baseline:>11.1f} "
             f"{baseline / result['seconds']:>7.1f}x"
         )
     sizes = " ".join(str(size) for size in args.sizes)

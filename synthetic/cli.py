@@ -12,8 +12,16 @@ from typing import Annotated
 
 import typer
 
-from synthetic.errors import DataInputError, GenerationError, StorageError
-from synthetic.generator import DEFAULT_CHUNK_SIZE, DEFAULT_SEASON
+from synthetic.errors import (
+    DataInputError,
+    GenerationError,
+    ParameterError,
+    StorageError,
+)
+from synthetic.parameters import DEFAULT_CHUNK_SIZE, DEFAULT_SEASON
+
+# How each checked parameter is spelled on the command line.
+OPTION_NAMES = {"region_weights": "--region"}
 
 app = typer.Typer(
     help="Generate and validate seeded synthetic farm data.",
@@ -25,6 +33,28 @@ app = typer.Typer(
 def _fail(message: str, code: int) -> typer.Exit:
     typer.echo(message, err=True)
     return typer.Exit(code)
+
+
+def _option(parameter: str) -> str:
+    return OPTION_NAMES.get(parameter, "--" + parameter.replace("_", "-"))
+
+
+def parse_regions(values: list[str] | None) -> dict[str, float] | None:
+    """Turn ``NAME`` or ``NAME=WEIGHT`` options into region weights."""
+    if not values:
+        return None
+    weights: dict[str, float] = {}
+    for value in values:
+        name, _, weight = value.rpartition("=") if "=" in value else (value, "", "1")
+        try:
+            weights[name.strip()] = float(weight)
+        except ValueError as exc:
+            raise ParameterError(
+                "region_weights",
+                f"the weight in {value!r} is not a number; write NAME=WEIGHT, "
+                "e.g. Lankaran-Astara=2.",
+            ) from exc
+    return weights
 
 
 @app.command("synth")
@@ -39,6 +69,12 @@ def synth_command(
         int, typer.Option(help="Farms per random stream; part of the data's identity.")
     ] = DEFAULT_CHUNK_SIZE,
     workers: Annotated[int, typer.Option(help="Processes generating chunks.")] = 1,
+    region: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Only farms in this region, as NAME or NAME=WEIGHT; repeatable."
+        ),
+    ] = None,
     database_url: Annotated[
         str | None,
         typer.Option(envvar="DATABASE_URL", help="PostgreSQL URL to load as well."),
@@ -49,8 +85,17 @@ def synth_command(
 
     try:
         result = synthesize(
-            seed, farms, out, chunk_size, season, workers, database_url=database_url
+            seed,
+            farms,
+            out,
+            chunk_size,
+            season,
+            workers,
+            database_url=database_url,
+            region_weights=parse_regions(region),
         )
+    except ParameterError as exc:
+        raise _fail(f"Invalid value for {_option(exc.parameter)}: {exc}", 2) from exc
     except GenerationError as exc:
         raise _fail(str(exc), 2) from exc
     except StorageError as exc:

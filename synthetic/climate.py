@@ -1,12 +1,16 @@
-"""One season of daily weather and topsoil moisture per district.
+"""One season of daily weather per district.
 
 The season runs from the first autumn sowing (1 October of the year before) to
 the end of the harvest year, so every field's growing period is covered.
 Temperature follows an annual cosine plus persistent day-to-day anomalies;
 rain falls on random days whose frequency peaks in each region's wet season.
+The same arrays also drive the fields' soil moisture (:mod:`synthetic.moisture`).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -16,8 +20,16 @@ from synthetic import lookup, regions
 WEATHER_STREAM = 1
 LAPSE_RATE_C_PER_M = 0.0065
 COLDEST_DAY_OF_YEAR = 20
-FIELD_CAPACITY_PCT = 38.0
-WILTING_POINT_PCT = 8.0
+
+
+@dataclass(frozen=True)
+class DistrictWeather:
+    """Daily weather, arrays of shape (district, day) in vocabulary order."""
+
+    days: np.ndarray
+    temp_c: np.ndarray
+    precipitation_mm: np.ndarray
+    humidity_pct: np.ndarray
 
 
 def season_days(season: int) -> np.ndarray:
@@ -27,8 +39,9 @@ def season_days(season: int) -> np.ndarray:
     return np.arange(start, end + np.timedelta64(1, "D"))
 
 
-def generate_climate(seed: int, season: int) -> dict[str, pd.DataFrame]:
-    """Return the ``weather`` and ``soil_moisture`` tables for one season."""
+@lru_cache(maxsize=4)
+def district_weather(seed: int, season: int) -> DistrictWeather:
+    """The season's weather; cached, since every chunk of fields reads it."""
     rng = np.random.default_rng(
         np.random.SeedSequence(seed, spawn_key=(WEATHER_STREAM,))
     )
@@ -39,28 +52,29 @@ def generate_climate(seed: int, season: int) -> dict[str, pd.DataFrame]:
     temp, normal = _temperature(rng, climates, phase)
     rain = _precipitation(rng, climates, phase)
     humidity = _humidity(rng, climates, phase, temp - normal, rain)
-    moisture = _soil_moisture(temp, rain)
+    weather = DistrictWeather(days, temp, rain, humidity)
+    for array in (days, temp, rain, humidity):
+        array.flags.writeable = False
+    return weather
 
+
+def generate_weather(seed: int, season: int) -> pd.DataFrame:
+    """Return the ``weather`` table for one season, sorted by district and date."""
+    weather = district_weather(seed, season)
+    days = weather.days
     order = np.argsort(np.array(regions.DISTRICT_NAMES), kind="stable")
     district = np.repeat(order, len(days))
-    base = {
-        "district": pd.Categorical.from_codes(
-            district, categories=list(regions.DISTRICT_NAMES)
-        ),
-        "date": np.tile(days, len(order)).astype("datetime64[ns]"),
-    }
-    weather = pd.DataFrame(
-        base
-        | {
-            "temp_c": np.round(temp[order].ravel(), 1),
-            "precipitation_mm": np.round(rain[order].ravel(), 1),
-            "humidity_pct": np.round(humidity[order].ravel(), 0),
+    return pd.DataFrame(
+        {
+            "district": pd.Categorical.from_codes(
+                district, categories=list(regions.DISTRICT_NAMES)
+            ),
+            "date": np.tile(days, len(order)).astype("datetime64[ns]"),
+            "temp_c": np.round(weather.temp_c[order].ravel(), 1),
+            "precipitation_mm": np.round(weather.precipitation_mm[order].ravel(), 1),
+            "humidity_pct": np.round(weather.humidity_pct[order].ravel(), 0),
         }
     )
-    soil = pd.DataFrame(
-        base | {"soil_moisture_pct": np.round(moisture[order].ravel(), 1)}
-    )
-    return {"weather": weather, "soil_moisture": soil}
 
 
 def _phase(days: np.ndarray) -> np.ndarray:
@@ -122,18 +136,3 @@ def _humidity(
     noise = rng.normal(0, 4, rain.shape)
     humidity = base + seasonal - 1.2 * anomaly + 12 * (rain > 0) + noise
     return np.clip(humidity, 15, 100)
-
-
-def _soil_moisture(temp: np.ndarray, rain: np.ndarray) -> np.ndarray:
-    """Volumetric water in the top 10 cm from a one-bucket daily balance."""
-    # Water above the wilting point drains and evaporates faster when warm.
-    loss_rate = 0.005 + 0.0025 * np.maximum(temp, 0.0)
-    moisture = np.empty_like(temp)
-    level = np.full(temp.shape[0], 25.0)
-    for day in range(temp.shape[1]):
-        loss = loss_rate[:, day] * (level - WILTING_POINT_PCT)
-        level = np.clip(
-            level + 0.5 * rain[:, day] - loss, WILTING_POINT_PCT, FIELD_CAPACITY_PCT
-        )
-        moisture[:, day] = level
-    return moisture

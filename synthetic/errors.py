@@ -2,6 +2,7 @@
 
     SyntheticError
     ├── GenerationError       the generator was asked for something impossible
+    │   └── ParameterError    one named parameter is unusable
     ├── StorageError          tables could not be written
     │   └── DatabaseLoadError PostgreSQL refused the bulk load
     ├── DataInputError        stored tables are missing or unreadable
@@ -22,6 +23,14 @@ class SyntheticError(Exception):
 
 class GenerationError(SyntheticError):
     """The requested farms, seed, season or chunk size cannot be generated."""
+
+
+class ParameterError(GenerationError):
+    """One parameter is unusable; ``parameter`` names it as params.yaml spells it."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
 
 
 class StorageError(SyntheticError):

@@ -121,25 +121,21 @@ def validate(
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
-    """Object strings and nanosecond datetimes, whatever the frame was built with."""
-    plain = {}
-    for name, series in frame.items():
-        if pd.api.types.is_datetime64_any_dtype(series):
-            plain[name] = series.astype("datetime64[ns]")
-        elif (
-            isinstance(series.dtype, pd.CategoricalDtype)
-            or series.dtype.kind
-            in {
-                "O",
-                "U",
-                "T",
-            }
-            or isinstance(series.dtype, pd.ArrowDtype | pd.StringDtype)
-        ):
-            plain[name] = series.astype(object)
-        else:
-            plain[name] = series
-    return pd.DataFrame(plain)
+    """Object strings, nanosecond datetimes and numpy numbers, however built."""
+    return pd.DataFrame({name: _plain_series(series) for name, series in frame.items()})
+
+
+def _plain_series(series: pd.Series) -> pd.Series:
+    dtype = series.dtype
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series.astype("datetime64[ns]")
+    if isinstance(dtype, pd.ArrowDtype) and pd.api.types.is_numeric_dtype(dtype):
+        return series.astype(dtype.numpy_dtype)
+    if isinstance(dtype, pd.CategoricalDtype | pd.ArrowDtype | pd.StringDtype):
+        return series.astype(object)
+    if dtype.kind in {"O", "U", "T"}:
+        return series.astype(object)
+    return series
 
 
 def _prepare(frames: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -149,7 +145,7 @@ def _prepare(frames: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         "fields": _with_farm_facts(fields, farms),
         "livestock": _with_known(frames["livestock"], "farm_id", farms["farm_id"]),
         "weather": frames["weather"],
-        "soil_moisture": frames["soil_moisture"],
+        "soil_moisture": _with_field_season(frames["soil_moisture"], fields),
         "pest_observations": _with_field_facts(frames["pest_observations"], fields),
     }
 
@@ -211,6 +207,18 @@ def _with_field_facts(pests: pd.DataFrame, fields: pd.DataFrame) -> pd.DataFrame
     frame["crop_pest"] = _joined(frame["field_id"].map(field["crop"]), frame["pest"])
     frame["field_sowing_date"] = frame["field_id"].map(field["sowing_date"])
     frame["field_harvest_date"] = frame["field_id"].map(field["expected_harvest_date"])
+    return frame
+
+
+def _with_field_season(readings: pd.DataFrame, fields: pd.DataFrame) -> pd.DataFrame:
+    """Add whether each reading's field exists and whether it is in its season."""
+    frame = _with_known(readings, "field_id", fields["field_id"])
+    field = fields.drop_duplicates("field_id").set_index("field_id")
+    sowing = frame["field_id"].map(field["sowing_date"])
+    harvest = frame["field_id"].map(field["expected_harvest_date"])
+    # Compared here, not as a column pair, which Great Expectations checks
+    # row by row.
+    frame["in_field_season"] = (frame["date"] >= sowing) & (frame["date"] <= harvest)
     return frame
 
 

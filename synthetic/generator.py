@@ -3,13 +3,16 @@
 Farms are generated in chunks of consecutive farm numbers. Each chunk draws
 from its own random stream, derived from ``(seed, chunk index)`` with numpy's
 ``SeedSequence``, so a chunk comes out the same whichever process makes it and
-whichever chunks are made beside it. Weather and soil moisture depend only on
-the seed and the season. The chunk size is therefore part of what defines the
-data: the same seed with another chunk size gives other (equally valid) farms.
+whichever chunks are made beside it. Weather depends only on the seed and the
+season; each field's soil-moisture readings come from its chunk's stream and
+its district's weather. The chunk size and the region weights are therefore
+part of what defines the data: the same seed with another chunk size gives
+other (equally valid) farms.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -20,17 +23,27 @@ import pyarrow.compute as pc
 import structlog
 
 from synthetic import lookup, regions
-from synthetic.climate import generate_climate
-from synthetic.errors import GenerationError
+from synthetic.climate import generate_weather
+from synthetic.moisture import FieldSeasons, draw_readings
+from synthetic.parameters import (
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_SEASON,
+    check_arguments,
+    district_cumulative,
+)
 from synthetic.schema import TABLE_NAMES
 
-DEFAULT_CHUNK_SIZE = 50_000
-DEFAULT_SEASON = 2025
 FARM_STREAM = 0
 OWNER_POOL_SIZE = 256
 PEST_OBSERVATION_RATE = 0.15
 STRING = pd.ArrowDtype(pa.string())
-CHUNKED_TABLES = ("farms", "fields", "livestock", "pest_observations")
+CHUNKED_TABLES = (
+    "farms",
+    "fields",
+    "livestock",
+    "soil_moisture",
+    "pest_observations",
+)
 
 log = structlog.get_logger(__name__)
 
@@ -41,6 +54,7 @@ class _Farms:
 
     ids: pa.Array
     region: np.ndarray
+    district: np.ndarray
     farm_type: np.ndarray
     total_ares: np.ndarray
 
@@ -51,9 +65,23 @@ class _Fields:
 
     ids: pa.Array
     farm_ids: pa.Array
+    district: np.ndarray
     crop: np.ndarray
+    soil: np.ndarray
+    irrigation: np.ndarray
     sowing: np.ndarray
     harvest: np.ndarray
+
+    def seasons(self) -> FieldSeasons:
+        return FieldSeasons(
+            self.ids,
+            self.district,
+            self.soil,
+            self.irrigation,
+            self.crop,
+            self.sowing,
+            self.harvest,
+        )
 
 
 def generate(
@@ -62,15 +90,19 @@ def generate(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     season: int = DEFAULT_SEASON,
     workers: int = 1,
+    region_weights: Mapping[str, float] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Generate every synthetic table for ``farms`` farms and one season.
 
     Returns a frame per name in :data:`synthetic.schema.TABLE_NAMES`. The same
-    arguments (``workers`` aside) always give the same tables.
+    arguments (``workers`` aside) always give the same tables. With
+    ``region_weights``, farms lie only in the named regions, in proportion to
+    the weights.
     """
-    check_arguments(seed, farms, chunk_size, season)
+    check_arguments(seed, farms, chunk_size, season, workers, region_weights)
+    weights = dict(region_weights) if region_weights else None
     indices = range(chunk_count(farms, chunk_size))
-    args = [(seed, farms, index, chunk_size, season) for index in indices]
+    args = [(seed, farms, index, chunk_size, season, weights) for index in indices]
     if workers > 1 and len(args) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             chunks = list(pool.map(_generate_chunk_star, args))
@@ -81,7 +113,7 @@ def generate(
         name: pd.concat([chunk[name] for chunk in chunks], ignore_index=True)
         for name in CHUNKED_TABLES
     }
-    tables.update(generate_climate(seed, season))
+    tables["weather"] = generate_weather(seed, season)
     log.info(
         "synthetic.generated",
         seed=seed,
@@ -92,27 +124,18 @@ def generate(
     return {name: tables[name] for name in TABLE_NAMES}
 
 
-def check_arguments(seed: int, farms: int, chunk_size: int, season: int) -> None:
-    """Raise :class:`GenerationError` naming the first unusable argument."""
-    if seed < 0:
-        raise GenerationError(f"seed must be 0 or more, got {seed}; pick another.")
-    if farms < 1:
-        raise GenerationError(f"farms must be at least 1, got {farms}.")
-    if chunk_size < 1:
-        raise GenerationError(f"chunk size must be at least 1, got {chunk_size}.")
-    if not 1971 <= season <= 2200:
-        raise GenerationError(
-            f"season {season} is outside 1971-2200; use a calendar year."
-        )
-
-
 def chunk_count(farms: int, chunk_size: int) -> int:
     """How many chunks ``farms`` farms make."""
     return -(-farms // chunk_size)
 
 
 def generate_chunk(
-    seed: int, farms: int, index: int, chunk_size: int, season: int
+    seed: int,
+    farms: int,
+    index: int,
+    chunk_size: int,
+    season: int,
+    region_weights: Mapping[str, float] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Generate the farm-keyed tables for chunk ``index`` of ``farms`` farms."""
     start = index * chunk_size + 1
@@ -121,17 +144,21 @@ def generate_chunk(
     rng = np.random.default_rng(sequence)
     owners = _owner_pool(int(sequence.generate_state(1)[0]))
 
-    farm_frame, farm_info = _draw_farms(rng, numbers, owners)
+    district_cum = district_cumulative(region_weights)
+    farm_frame, farm_info = _draw_farms(rng, numbers, owners, district_cum)
     field_frame, field_info = _draw_fields(rng, farm_info, season)
+    livestock = _draw_livestock(rng, farm_info)
+    pests = _draw_pests(rng, field_info, season)
     return {
         "farms": farm_frame,
         "fields": field_frame,
-        "livestock": _draw_livestock(rng, farm_info),
-        "pest_observations": _draw_pests(rng, field_info, season),
+        "livestock": livestock,
+        "soil_moisture": draw_readings(rng, field_info.seasons(), seed, season),
+        "pest_observations": pests,
     }
 
 
-def _generate_chunk_star(args: tuple[int, int, int, int, int]) -> dict:
+def _generate_chunk_star(args: tuple) -> dict:
     return generate_chunk(*args)
 
 
@@ -154,10 +181,13 @@ def _categories(codes: np.ndarray, vocabulary: tuple[str, ...]) -> pd.Categorica
 
 
 def _draw_farms(
-    rng: np.random.Generator, numbers: np.ndarray, owners: np.ndarray
+    rng: np.random.Generator,
+    numbers: np.ndarray,
+    owners: np.ndarray,
+    district_cum: np.ndarray,
 ) -> tuple[pd.DataFrame, _Farms]:
     n = len(numbers)
-    district = lookup.sample_codes(rng, lookup.DISTRICT_CUM[None, :], np.zeros(n, int))
+    district = lookup.sample_codes(rng, district_cum[None, :], np.zeros(n, int))
     region = lookup.DISTRICT_REGION[district]
     box = lookup.REGION_BOX[region]
     latitude = np.clip(
@@ -187,7 +217,8 @@ def _draw_farms(
             "farm_type": _categories(farm_type, regions.FARM_TYPES),
         }
     )
-    return frame, _Farms(ids, region, farm_type, total_ares.astype(np.int64))
+    areas = total_ares.astype(np.int64)
+    return frame, _Farms(ids, region, district, farm_type, areas)
 
 
 def _split_areas(
@@ -242,7 +273,9 @@ def _draw_fields(
             "expected_harvest_date": harvest.astype("datetime64[ns]"),
         }
     )
-    return frame, _Fields(ids, farm_ids, crop, sowing, harvest)
+    district = farms.district[owner]
+    info = _Fields(ids, farm_ids, district, crop, soil, irrigation, sowing, harvest)
+    return frame, info
 
 
 def _draw_dates(

@@ -134,6 +134,36 @@ SOILS: tuple[str, ...] = (
     "saline",
 )
 IRRIGATION: tuple[str, ...] = ("furrow", "flood", "sprinkler", "drip", "rainfed")
+
+# Water held by the top 10 cm of each soil, in volumetric %: at the wilting
+# point, at field capacity, and at saturation. Clay-rich soils hold more.
+SOIL_WATER: MappingProxyType[str, tuple[float, float, float]] = MappingProxyType(
+    {
+        "grey": (12, 30, 45),
+        "grey_brown": (11, 27, 42),
+        "grey_meadow": (16, 35, 48),
+        "alluvial_meadow": (17, 37, 50),
+        "chestnut": (14, 31, 46),
+        "cinnamonic": (15, 33, 47),
+        "mountain_brown_forest": (18, 39, 52),
+        "yellow": (21, 42, 54),
+        "saline": (17, 33, 46),
+    }
+)
+# When each method waters, and to what level, as fractions of the water a
+# plant can use (0 = wilting point, 1 = field capacity). Flooding overshoots
+# field capacity; rain-fed fields are never watered.
+IRRIGATION_RULES: MappingProxyType[str, tuple[float, float]] = MappingProxyType(
+    {
+        "furrow": (0.45, 1.0),
+        "flood": (0.7, 1.3),
+        "sprinkler": (0.55, 0.95),
+        "drip": (0.7, 0.9),
+        "rainfed": (-1.0, 0.0),
+    }
+)
+# Canals deliver water from April to September.
+IRRIGATION_MONTHS: tuple[int, int] = (4, 9)
 FARM_TYPES: tuple[str, ...] = ("crop", "mixed", "livestock")
 FARM_TYPE_SHARES: tuple[float, ...] = (0.55, 0.35, 0.10)
 SPECIES: tuple[str, ...] = ("cattle", "sheep", "goat", "buffalo")

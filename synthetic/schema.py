@@ -83,8 +83,9 @@ WEATHER = Table(
 )
 SOIL_MOISTURE = Table(
     "soil_moisture",
-    _columns("district:text", "date:date", "soil_moisture_pct:float"),
-    key=("district", "date"),
+    _columns("field_id:text", "date:date", "soil_moisture_pct:float"),
+    key=("field_id", "date"),
+    references=(("field_id", "fields"),),
 )
 PEST_OBSERVATIONS = Table(
     "pest_observations",

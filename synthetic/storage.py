@@ -100,6 +100,10 @@ def write_sqlite(tables: Mapping[str, pa.Table], out_dir: Path) -> Path:
     partial.unlink(missing_ok=True)
     try:
         with sqlite3.connect(partial) as connection:
+            # The file is renamed into place only when complete, so a crash
+            # loses nothing that needs a journal; skipping it halves load time.
+            connection.execute("PRAGMA journal_mode=OFF")
+            connection.execute("PRAGMA synchronous=OFF")
             for table in TABLES:
                 connection.execute(_create_sql(table, SQLITE_TYPES, table.name))
                 _insert_sqlite(connection, table, tables[table.name])

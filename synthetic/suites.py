@@ -233,9 +233,14 @@ def _weather_specs() -> list[Spec]:
 
 def _soil_moisture_specs() -> list[Spec]:
     return [
-        _compound_unique(["district", "date"], "district and date"),
-        _in_set("district", regions.DISTRICT_NAMES),
-        _between("soil_moisture_pct", 0.0, 60.0, " %"),
+        _compound_unique(["field_id", "date"], "field and reading date"),
+        _known("field_id", "field_id_known", "every reading is of a known field"),
+        _between("soil_moisture_pct", 0.0, 60.0, " % by volume"),
+        _known(
+            "date",
+            "in_field_season",
+            "the reading falls between the field's sowing and its harvest",
+        ),
     ]
 
 

@@ -7,6 +7,7 @@ by hand and one made by ``dvc repro`` go through the same steps.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +15,8 @@ import structlog
 
 from synthetic import storage
 from synthetic.expectations import ValidationReport, validate
-from synthetic.generator import DEFAULT_CHUNK_SIZE, DEFAULT_SEASON, generate
+from synthetic.generator import generate
+from synthetic.parameters import DEFAULT_CHUNK_SIZE, DEFAULT_SEASON
 
 log = structlog.get_logger(__name__)
 
@@ -45,6 +47,7 @@ def synthesize(
     season: int = DEFAULT_SEASON,
     workers: int = 1,
     database_url: str | None = None,
+    region_weights: Mapping[str, float] | None = None,
 ) -> SynthesisResult:
     """Generate the tables and write them to Parquet, SQLite and maybe PostgreSQL.
 
@@ -52,7 +55,12 @@ def synthesize(
     """
     out_dir = Path(out_dir)
     frames = generate(
-        seed, farms, chunk_size=chunk_size, season=season, workers=workers
+        seed,
+        farms,
+        chunk_size=chunk_size,
+        season=season,
+        workers=workers,
+        region_weights=region_weights,
     )
     tables = storage.to_arrow(frames)
     files = storage.write_parquet(tables, out_dir)

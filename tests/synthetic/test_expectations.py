@@ -48,6 +48,21 @@ def _tea_outside_lankaran(tables):
     fields.loc[row, "crop"] = "tea"
 
 
+def _reading_of_an_unknown_field(tables):
+    tables["soil_moisture"].loc[[5, 6, 7], "field_id"] = "AZ-999999-F1"
+
+
+def _waterlogged_reading(tables):
+    tables["soil_moisture"].loc[4, "soil_moisture_pct"] = 75.0
+
+
+def _reading_after_harvest(tables):
+    readings, fields = tables["soil_moisture"], tables["fields"]
+    harvest = fields.set_index("field_id")["expected_harvest_date"]
+    field_id = readings.loc[0, "field_id"]
+    readings.loc[0, "date"] = (harvest[field_id] + pd.Timedelta(days=30)).date()
+
+
 def _oversized_field(tables):
     fields, farms = tables["fields"], tables["farms"]
     farm_id = fields.loc[0, "farm_id"]
@@ -105,6 +120,24 @@ def test_corrupted_table_fails_with_a_summary_naming_the_check(tables, corruptio
     assert expected_line in message
     assert "yonca synth" in message
     assert not caught.value.report.success
+
+
+def test_broken_soil_readings_are_each_named_and_counted(tables):
+    broken = _copy(tables)
+    _reading_of_an_unknown_field(broken)
+    _waterlogged_reading(broken)
+    _reading_after_harvest(broken)
+
+    with pytest.raises(DataValidationError) as caught:
+        validate(broken)
+
+    message = str(caught.value)
+    in_set = "soil_moisture: expect_column_values_to_be_in_set on"
+    between = "soil_moisture: expect_column_values_to_be_between on"
+    assert f"{in_set} field_id: 3 of" in message
+    assert f"{between} soil_moisture_pct: 1 of" in message
+    # The three readings of an unknown field have no season to fall in either.
+    assert f"{in_set} date: 4 of" in message
 
 
 def test_fields_larger_than_their_farm_are_counted(tables):

@@ -125,5 +125,7 @@ def test_no_column_is_a_plain_object_column(tables):
 def test_impossible_requests_are_refused_with_the_reason():
     with pytest.raises(GenerationError, match="farms must be at least 1, got 0"):
         generate(1, 0)
-    with pytest.raises(GenerationError, match="seed must be 0 or more"):
+    with pytest.raises(GenerationError, match="seed must be at least 0, got -1"):
         generate(-1, 10)
+    with pytest.raises(GenerationError, match="seed must be a whole number"):
+        generate(4.5, 10)

@@ -77,3 +77,22 @@ def test_reading_a_damaged_table_names_the_file(arrow_tables, tmp_path):
 )
 def test_only_postgresql_urls_trigger_a_database_load(url, expected):
     assert storage.postgres_conninfo(url) == expected
+
+
+def test_soil_readings_round_trip_through_parquet_and_sqlite(
+    tables, arrow_tables, tmp_path
+):
+    storage.write_parquet(arrow_tables, tmp_path)
+    path = storage.write_sqlite(arrow_tables, tmp_path)
+
+    back = storage.read_tables(tmp_path)["soil_moisture"]
+    written = tables["soil_moisture"]
+    assert back["field_id"].tolist() == written["field_id"].tolist()
+    assert back["date"].dt.date.tolist() == written["date"].tolist()
+    assert back["soil_moisture_pct"].tolist() == written["soil_moisture_pct"].tolist()
+    with sqlite3.connect(path) as connection:
+        first = connection.execute(
+            "SELECT field_id, date FROM soil_moisture ORDER BY field_id, date LIMIT 1"
+        ).fetchone()
+    earliest = written.sort_values(["field_id", "date"]).iloc[0]
+    assert first == (earliest["field_id"], str(earliest["date"]))
