@@ -43,6 +43,8 @@ class GatekeeperSettings(BaseSettings):
 
     webhook_secret: SecretStr = SecretStr("development")
     serving_swap_url: str | None = None
+    # Sent as a bearer token with each swap notice; serving's MODEL_REFRESH_TOKEN.
+    serving_refresh_token: SecretStr | None = None
     max_skew_seconds: int = 300
     params_file: Path = Path("params.yaml")
     environment: Literal["development", "staging", "production"] = "development"
@@ -139,8 +141,11 @@ def _announce(client: httpx.Client, settings, change, review: Review) -> None:
         return
     name, alias, _ = change
     payload = {"model_name": name, "alias": alias, "version": review.model_version}
+    token = settings.serving_refresh_token
+    headers = {"Authorization": f"Bearer {token.get_secret_value()}"} if token else {}
     try:
-        client.post(settings.serving_swap_url, json=payload).raise_for_status()
+        response = client.post(settings.serving_swap_url, json=payload, headers=headers)
+        response.raise_for_status()
     except httpx.HTTPError as exc:
         # Serving also follows the alias on its own; this notice only speeds it up.
         log.warning("gatekeeper.swap_notice_failed", error=str(exc))

@@ -18,6 +18,7 @@ from tests.registry.conftest import MODEL
 
 SECRET = "a-long-webhook-secret-for-tests"
 SWAP_URL = "http://serving.test/admin/swap"
+REFRESH_TOKEN = "serving-refresh-token"
 
 
 @pytest.fixture
@@ -28,12 +29,16 @@ def swaps() -> list[dict]:
 @pytest.fixture
 def gatekeeper(registry, swaps) -> TestClient:
     def serving(request: httpx.Request) -> httpx.Response:
+        # Serving refuses a swap notice without its refresh token.
+        if request.headers.get("Authorization") != f"Bearer {REFRESH_TOKEN}":
+            return httpx.Response(401)
         swaps.append(json.loads(request.content))
         return httpx.Response(200)
 
     settings = GatekeeperSettings(
         webhook_secret=SECRET,
         serving_swap_url=SWAP_URL,
+        serving_refresh_token=REFRESH_TOKEN,
         params_file=Path("params.yaml"),
     )
     notifier = httpx.Client(transport=httpx.MockTransport(serving))
