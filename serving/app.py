@@ -14,6 +14,8 @@ import structlog
 from fastapi import FastAPI
 
 from serving import error_handlers
+from serving.access import AccessControl
+from serving.auth import TokenVerifier
 from serving.errors import ConfigurationError
 from serving.metrics import ServingMetrics
 from serving.middleware import RequestAccounting
@@ -21,6 +23,7 @@ from serving.model_manager import ModelManager
 from serving.openai_routes import router as openai_router
 from serving.ops_routes import router as ops_router
 from serving.queue import GenerationQueue
+from serving.rate_limit import RateLimiter
 from serving.services import Services
 from serving.settings import DegradationLevel, ServingSettings, load_settings
 
@@ -40,6 +43,8 @@ def create_app(
         manager=manager,
         queue=GenerationQueue(settings.max_queued_requests, metrics),
         metrics=metrics,
+        limiter=RateLimiter(settings),
+        verifier=TokenVerifier(settings) if settings.auth_enabled else None,
     )
 
     app = FastAPI(
@@ -51,41 +56,45 @@ def create_app(
     app.include_router(openai_router)
     app.include_router(ops_router)
     error_handlers.install(app)
+    # The last added runs first: requests are counted even when turned away.
+    app.add_middleware(
+        AccessControl, verifier=services.verifier, limiter=services.limiter
+    )
     app.add_middleware(RequestAccounting, metrics=metrics)
     return app
 
 
 def _refuse_unbuilt_features(settings: ServingSettings) -> None:
-    # Refusing beats silently serving without authentication, or with a
-    # different engine or mode than the operator asked for.
-    unbuilt = {
-        "LLAMA_SERVER_URL": bool(settings.llama_server_url),
-        "AUTH_ENABLED": settings.auth_enabled,
-        "DEGRADATION_LEVEL=rules_only": (
-            settings.degradation_level is DegradationLevel.RULES_ONLY
-        ),
-    }
-    asked = [name for name, wanted in unbuilt.items() if wanted]
-    if asked:
+    # Refusing beats silently serving with a different engine than the
+    # operator asked for.
+    if settings.llama_server_url:
         raise ConfigurationError(
-            f"{', '.join(asked)} is set, but this build does not implement it "
-            "yet; unset it to serve with the in-process llama-cpp-python engine "
-            "and no authentication"
+            "LLAMA_SERVER_URL is set, but this build does not implement the "
+            "llama-server engine yet; unset it to serve with the in-process "
+            "llama-cpp-python engine"
         )
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
-    manager: ModelManager = app.state.services.manager
+    services: Services = app.state.services
+    manager = services.manager
+    rules_only = services.settings.degradation_level is DegradationLevel.RULES_ONLY
     # Load in the background so /health answers while a large model loads.
-    loading = asyncio.create_task(_load_then_poll(manager))
+    # With rules_only no model is loaded at all: the rules need none.
+    loading = None if rules_only else asyncio.create_task(_load_then_poll(manager))
+    log.info("serving.started", rules_only=rules_only, auth=bool(services.verifier))
     try:
         yield
     finally:
-        loading.cancel()
-        with suppress(asyncio.CancelledError):
-            await loading
+        if loading is not None:
+            loading.cancel()
+            with suppress(asyncio.CancelledError):
+                await loading
         manager.close()
+        await services.limiter.close()
+        # uvicorn calls this only after the requests in flight have answered.
+        log.info("serving.stopped")
 
 
 async def _load_then_poll(manager: ModelManager) -> None:

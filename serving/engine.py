@@ -39,7 +39,11 @@ class Sampling:
 
 @dataclass(frozen=True)
 class Piece:
-    """A stretch of generated text; the last one carries the finish reason."""
+    """A stretch of generated text; the last one carries the finish reason.
+
+    ``completion_tokens`` counts the tokens generated so far, so a generation
+    cut short still reports what it cost.
+    """
 
     text: str
     finish_reason: str | None = None
@@ -136,7 +140,7 @@ class LlamaEngine:
                 generated += 1
                 piece, stopped = text.feed(llama.detokenize([token]))
                 if piece:
-                    yield Piece(piece)
+                    yield Piece(piece, completion_tokens=generated)
                 if stopped:
                     finish_reason = "stop"
                     break

@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from serving.errors import ClientError, NotReadyError, QueueFullError, ServingError
+from serving.errors import AuthenticationError, ServingError
 
 log = structlog.get_logger("serving")
 
@@ -41,18 +41,25 @@ def error_response(
 
 
 async def _serving_error(request: Request, exc: ServingError) -> JSONResponse:
-    if not isinstance(exc, ClientError | NotReadyError | QueueFullError):
+    if not exc.public:
         return await _unexpected_error(request, exc)
+    return response_for(exc)
 
-    retry_after = getattr(exc, "retry_after", None)
-    headers = {"Retry-After": str(retry_after)} if retry_after else None
+
+def response_for(exc: ServingError) -> JSONResponse:
+    """The OpenAI error body of an error whose message is meant for the client."""
+    headers = {}
+    if exc.retry_after:
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, AuthenticationError):
+        headers["WWW-Authenticate"] = 'Bearer realm="yonca"'
     return error_response(
         exc.status_code,
         exc.message,
         exc.error_type,
         param=exc.param,
         code=exc.code,
-        headers=headers,
+        headers=headers or None,
     )
 
 

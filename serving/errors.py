@@ -6,15 +6,18 @@ ServingError
 │   └── ModelLoadError        llama.cpp could not load a vetted GGUF
 ├── NotReadyError             no vetted model is loaded yet
 ├── QueueFullError            every waiting place in front of the model is taken
+├── KeysUnavailableError      the JWKS endpoint that verifies tokens cannot be read
 └── ClientError               the request itself is wrong; never the server's fault
     ├── InvalidRequestError   malformed body, wrong type, unsupported parameter
     ├── ContextWindowError    prompt plus max_tokens do not fit the context window
     ├── UnknownModelError     the request names a model this server does not serve
-    └── AuthenticationError   missing or invalid bearer token
+    ├── AuthenticationError   missing, invalid or expired bearer token
+    └── RateLimitedError      the caller spent its burst; retry after a while
 
 Each error maps to one HTTP status through ``status_code``; ``code`` and
-``param`` fill the OpenAI error body. Messages of client errors are safe to
-send; every other message stays in the logs.
+``param`` fill the OpenAI error body. Messages of the errors marked ``public``
+are written for the client and safe to send; every other message stays in the
+logs.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ class ServingError(Exception):
     status_code = 500
     error_type = "server_error"
     code: str | None = None
+    public = False
+    retry_after: int | None = None
 
     def __init__(self, message: str, *, param: str | None = None) -> None:
         super().__init__(message)
@@ -51,6 +56,7 @@ class NotReadyError(ServingError):
     status_code = 503
     error_type = "service_unavailable"
     code = "model_not_ready"
+    public = True
 
 
 class QueueFullError(ServingError):
@@ -59,10 +65,20 @@ class QueueFullError(ServingError):
     status_code = 429
     error_type = "rate_limit_error"
     code = "queue_full"
+    public = True
 
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class KeysUnavailableError(ServingError):
+    """The JWKS endpoint cannot be read, so no token can be verified now."""
+
+    status_code = 503
+    error_type = "service_unavailable"
+    code = "auth_keys_unavailable"
+    public = True
 
 
 class ClientError(ServingError):
@@ -70,6 +86,7 @@ class ClientError(ServingError):
 
     status_code = 400
     error_type = "invalid_request_error"
+    public = True
 
 
 class InvalidRequestError(ClientError):
@@ -92,8 +109,20 @@ class UnknownModelError(ClientError):
 
 
 class AuthenticationError(ClientError):
-    """The bearer token is missing or does not match."""
+    """The bearer token is missing, malformed, wrongly signed or expired."""
 
     status_code = 401
     error_type = "authentication_error"
     code = "invalid_token"
+
+
+class RateLimitedError(ClientError):
+    """The caller's token bucket is empty."""
+
+    status_code = 429
+    error_type = "rate_limit_error"
+    code = "rate_limit_exceeded"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import structlog
-from anyio import to_thread
+from anyio import CancelScope, to_thread
 
 from serving.engine import Piece, Prompt, Sampling
 from serving.errors import ContextWindowError, ServingError
@@ -152,33 +152,75 @@ async def stream(
     job: Job, metrics: ServingMetrics, on_close: Callable[[], None]
 ) -> AsyncIterator[bytes]:
     """Server-sent events in OpenAI's chunk format, ending with ``[DONE]``."""
-    pieces = job.served.engine.stream(job.prompt, job.sampling)
     started = time.perf_counter()
+    decoder = _Decoder(job)
     try:
         if job.kind == CHAT:
-            yield _event(_chunk(job, {"role": "assistant", "content": ""}, None))
-        async for piece in _pieces(pieces):
+            yield sse_event(_chunk(job, {"role": "assistant", "content": ""}, None))
+        async for piece in decoder:
             delta = {"content": piece.text} if piece.text else {}
-            yield _event(_chunk(job, delta, piece.finish_reason))
             job.completion_tokens = piece.completion_tokens
+            yield sse_event(_chunk(job, delta, piece.finish_reason))
         if job.include_usage:
-            yield _event({**_chunk(job, {}, None), "choices": [], "usage": _usage(job)})
+            yield sse_event(
+                {**_chunk(job, {}, None), "choices": [], "usage": _usage(job)}
+            )
         yield b"data: [DONE]\n\n"
     except ServingError as exc:
         log.error("generation.failed", reason=exc.message, cause=repr(exc.__cause__))
-        yield _event(_error_event())
+        yield sse_event(_error_event())
     finally:
-        pieces.close()
+        await decoder.stop()
         seconds = time.perf_counter() - started
         metrics.record_generation(job.completion_tokens, seconds)
         on_close()
 
 
-async def _pieces(pieces) -> AsyncIterator[Piece]:
-    while (piece := await to_thread.run_sync(next, pieces, None)) is not None:
-        yield piece
-        if piece.finish_reason is not None:
-            return
+class _Decoder:
+    """Decodes a job in one worker thread and hands its pieces to the event loop.
+
+    The thread does not wait for each piece to be sent, so decoding goes on
+    while the previous piece travels (a thread hop per token would add its
+    latency to every token). ``stop`` asks the thread to end after the piece
+    it is decoding and waits for it: the llama context must be idle before
+    the next request's turn begins.
+    """
+
+    _END = object()
+
+    def __init__(self, job: Job) -> None:
+        self._job = job
+        self._loop = asyncio.get_running_loop()
+        self._pieces: asyncio.Queue = asyncio.Queue()
+        self._cancel = threading.Event()
+        self._worker = self._loop.run_in_executor(None, self._decode)
+
+    def _decode(self) -> None:
+        hand_over = self._loop.call_soon_threadsafe
+        pieces = self._job.served.engine.stream(self._job.prompt, self._job.sampling)
+        try:
+            for piece in pieces:
+                hand_over(self._pieces.put_nowait, piece)
+                if self._cancel.is_set():
+                    break
+        except Exception as exc:  # re-raised in the event loop, where it is handled
+            hand_over(self._pieces.put_nowait, exc)
+        finally:
+            pieces.close()
+            hand_over(self._pieces.put_nowait, self._END)
+
+    async def __aiter__(self) -> AsyncIterator[Piece]:
+        while (item := await self._pieces.get()) is not self._END:
+            if isinstance(item, Exception):
+                raise item
+            yield item
+
+    async def stop(self) -> None:
+        self._cancel.set()
+        # Shielded: a client that disconnects cancels this task, and the
+        # model must not be handed on while the thread still decodes.
+        with CancelScope(shield=True):
+            await self._worker
 
 
 def _whole_body(job: Job, text: str, finish_reason: str) -> dict:
@@ -243,5 +285,6 @@ def _error_event() -> dict:
     }
 
 
-def _event(payload: dict) -> bytes:
+def sse_event(payload: dict) -> bytes:
+    """One server-sent event carrying ``payload`` as JSON."""
     return b"data: " + json.dumps(payload, ensure_ascii=False).encode() + b"\n\n"

@@ -58,6 +58,11 @@ class ServingMetrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.degraded_answers = Counter(
+            "yonca_degraded_answers",
+            "Answers given by the rule-based adviser instead of a model.",
+            registry=self.registry,
+        )
         self.model_info = Gauge(
             "yonca_model_info",
             "The model being served: 1 for the loaded version.",

@@ -90,6 +90,8 @@ class ModelManager:
         self.registry_reachable: bool | None = None
         self.last_refusal: Refusal | None = None
         self.alias_missing = False
+        # True once the first load attempt is over, whatever its outcome.
+        self.first_load_done = False
         self._current: ServedModel | None = None
         self._refresh_lock = threading.Lock()
 
@@ -127,12 +129,15 @@ class ModelManager:
 
     def start(self) -> Outcome:
         """First load: from the registry, else from the last vetted model cached."""
-        outcome = self.refresh()
-        if self._current is None and outcome in (
-            Outcome.REGISTRY_UNAVAILABLE,
-            Outcome.REFUSED,
-        ):
-            self._load_last_vetted()
+        try:
+            outcome = self.refresh()
+            if self._current is None and outcome in (
+                Outcome.REGISTRY_UNAVAILABLE,
+                Outcome.REFUSED,
+            ):
+                self._load_last_vetted()
+        finally:
+            self.first_load_done = True
         return outcome
 
     def refresh(self) -> Outcome:

@@ -8,27 +8,32 @@ from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
+from serving.degraded import FINGERPRINT, rules_response
 from serving.errors import UnknownModelError
 from serving.generation import Job, complete, plan, stream
 from serving.queue import Turn
 from serving.schemas import ChatCompletionRequest, CompletionRequest
-from serving.services import Services
+from serving.services import AnswerSource, Services
 
 router = APIRouter(prefix="/v1")
 
 
 @router.get("/models")
 async def list_models(request: Request) -> dict:
-    """The model this server answers with, once a vetted version is loaded."""
+    """The model this server answers with: a vetted version, or the rules."""
     services: Services = request.app.state.services
     served = services.manager.current
-    if served is None:
+    if services.answer_source() is not AnswerSource.MODEL:
+        owner = FINGERPRINT
+    elif served is not None:
+        owner = f"version {served.info.version}"
+    else:
         return {"object": "list", "data": []}
     model = {
         "id": services.settings.model_name,
         "object": "model",
         "created": 0,
-        "owned_by": f"version {served.info.version}",
+        "owned_by": owner,
     }
     return {"object": "list", "data": [model]}
 
@@ -48,6 +53,8 @@ async def create_completion(body: CompletionRequest, request: Request):
 async def _generate(body: ChatCompletionRequest | CompletionRequest, request: Request):
     services: Services = request.app.state.services
     _check_model_name(body.model, services)
+    if services.answer_source() is not AnswerSource.MODEL:
+        return rules_response(body, services)
     services.manager.require_ready()  # 503 at once rather than after queueing
 
     job, turn = await _start(body, services)

@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from serving.errors import AuthenticationError
 from serving.model_manager import ModelManager, Outcome
-from serving.services import Services
+from serving.services import AnswerSource, Services
 
 router = APIRouter()
 
@@ -33,10 +33,33 @@ async def health() -> dict:
 
 @router.get("/ready")
 async def ready(request: Request) -> JSONResponse:
-    """200 with the model's record while a vetted model is loaded, else 503."""
-    manager: ModelManager = request.app.state.services.manager
-    body = readiness(manager)
+    """200 with the model's record while a vetted model is loaded, else 503.
+
+    Rules chosen with DEGRADATION_LEVEL=rules_only are the configured service,
+    so they report 200 "degraded". Rules standing in for a model that could
+    not be loaded still report 503: a load balancer should prefer a replica
+    that has a model, and an operator's alert should fire.
+    """
+    services: Services = request.app.state.services
+    source = services.answer_source()
+    if source is AnswerSource.RULES_CHOSEN:
+        return JSONResponse(RULES_CHOSEN_READINESS)
+
+    body = readiness(services.manager)
+    if source is AnswerSource.RULES_FALLBACK:
+        body["answering"] = "rules_only"
     return JSONResponse(body, status_code=200 if body["status"] == "ready" else 503)
+
+
+RULES_CHOSEN_READINESS = {
+    "status": "degraded",
+    "answering": "rules_only",
+    "reason": (
+        "DEGRADATION_LEVEL is rules_only, so no model is loaded and answers "
+        "come from the rule-based adviser; set DEGRADATION_LEVEL=none to serve "
+        "the vetted model"
+    ),
+}
 
 
 @router.get("/metrics")

@@ -20,6 +20,13 @@ PLACEHOLDER_SECRETS = frozenset(
 )
 
 
+# Algorithms a token may be signed with: HMAC with JWT_SECRET, or RSA and EC
+# keys published at JWT_JWKS_URL. "none" is never accepted.
+SIGNING_ALGORITHMS = frozenset(
+    {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384"}
+)
+
+
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     STAGING = "staging"
@@ -32,7 +39,11 @@ class LogFormat(StrEnum):
 
 
 class DegradationLevel(StrEnum):
-    """``none`` answers with the model; ``rules_only`` never touches it."""
+    """``none`` answers with the model; ``rules_only`` never loads one.
+
+    With ``none`` the service still answers from the rules when no vetted
+    model can be loaded, rather than refusing every request.
+    """
 
     NONE = "none"
     RULES_ONLY = "rules_only"
@@ -73,6 +84,7 @@ class ServingSettings(BaseSettings):
     auth_enabled: bool = False
     jwt_secret: SecretStr = SecretStr("change-me")
     jwt_algorithm: str = "HS256"
+    jwt_jwks_url: str | None = None
     rate_limit_requests_per_minute: int = Field(30, ge=1)
     rate_limit_burst: int = Field(50, ge=1)
     redis_url: str | None = None
@@ -89,6 +101,8 @@ class ServingSettings(BaseSettings):
                 f"LLM_CONTEXT_SIZE ({self.llm_context_size}) to leave room for "
                 "the prompt; lower LLM_MAX_TOKENS or raise LLM_CONTEXT_SIZE."
             )
+        if self.auth_enabled:
+            _check_jwt_keys(self)
         if self.environment is not Environment.DEVELOPMENT:
             _refuse_placeholder_secret(self)
         return self
@@ -97,6 +111,21 @@ class ServingSettings(BaseSettings):
     def model_uri(self) -> str:
         """The registry URI of the model this service answers with."""
         return f"models:/{self.model_name}@{self.model_alias}"
+
+
+def _check_jwt_keys(settings: ServingSettings) -> None:
+    algorithm = settings.jwt_algorithm
+    if algorithm not in SIGNING_ALGORITHMS:
+        raise ValueError(
+            f"JWT_ALGORITHM '{algorithm}' is not supported; use one of "
+            f"{', '.join(sorted(SIGNING_ALGORITHMS))}"
+        )
+    if not algorithm.startswith("HS") and not settings.jwt_jwks_url:
+        raise ValueError(
+            f"JWT_ALGORITHM {algorithm} verifies with public keys; set "
+            "JWT_JWKS_URL to the identity provider's JWKS address, or use HS256 "
+            "with JWT_SECRET"
+        )
 
 
 def _refuse_placeholder_secret(settings: ServingSettings) -> None:

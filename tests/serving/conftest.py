@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 import uvicorn
 
@@ -115,7 +116,7 @@ def unreachable_uri(monkeypatch) -> str:
     """A tracking server address where nothing listens; MLflow fails at once."""
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
-    return f"http://127.0.0.1:{_free_port()}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 @pytest.fixture
@@ -132,15 +133,35 @@ def make_settings(tracking_uri: str, cache: Path, **overrides) -> ServingSetting
         "llm_max_tokens": 256,
         "llm_temperature": 0.0,
         "llama_n_threads": 1,
+        # Tests fire requests in bursts from one address; the limit has tests
+        # of its own.
+        "rate_limit_requests_per_minute": 60_000,
+        "rate_limit_burst": 10_000,
         **overrides,
     }
     return ServingSettings(_env_file=None, **values)
 
 
+JWT_SECRET = "a-test-secret-that-is-long-enough-for-hs256"
+
+
+def make_token(
+    subject: str = "farmer-1",
+    *,
+    expires_in: float = 300,
+    secret: str = JWT_SECRET,
+    algorithm: str = "HS256",
+    headers: dict | None = None,
+) -> str:
+    """A signed bearer token for ``subject``, expiring ``expires_in`` from now."""
+    claims = {"sub": subject, "exp": int(time.time() + expires_in)}
+    return jwt.encode(claims, secret, algorithm=algorithm, headers=headers)
+
+
 @contextmanager
 def running_server(app) -> Iterator[str]:
     """Serve ``app`` with uvicorn on a free local port; yield its base URL."""
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -156,7 +177,7 @@ def running_server(app) -> Iterator[str]:
         thread.join(timeout=20)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

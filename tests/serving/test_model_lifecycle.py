@@ -29,7 +29,7 @@ def _sdk(base_url: str) -> openai.OpenAI:
     return openai.OpenAI(base_url=f"{base_url}/v1", api_key="x", max_retries=0)
 
 
-def test_not_ready_without_production_alias_then_ready_after_promotion(
+def test_without_production_alias_rules_answer_until_a_promotion(
     registry, tiny_ggufs, serve
 ):
     version = registry.register(tiny_ggufs[0])
@@ -38,17 +38,22 @@ def test_not_ready_without_production_alias_then_ready_after_promotion(
     not_ready = wait_until_settled(base_url)
     assert not_ready.status_code == 503
     assert "promote a vetted version" in not_ready.json()["reason"]
+    # Meanwhile the rules answer, marked as degraded.
     answer = httpx.post(
         f"{base_url}/v1/chat/completions", json={"model": MODEL, "messages": USER}
     )
-    assert answer.status_code == 503
-    assert answer.json()["error"]["code"] == "model_not_ready"
+    assert answer.status_code == 200
+    assert answer.headers["X-Yonca-Degraded"] == "true"
 
     registry.promote(version)
     assert _refresh(base_url).json()["outcome"] == "swapped"
     ready = _ready(base_url)
     assert ready.status_code == 200
     assert ready.json()["model"]["version"] == str(version.version)
+    answer = _sdk(base_url).chat.completions.create(
+        model=MODEL, messages=USER, max_tokens=4
+    )
+    assert answer.system_fingerprint.startswith(f"v{version.version}-")
 
 
 def test_version_whose_gate_failed_is_refused_and_old_keeps_serving(

@@ -41,15 +41,21 @@ def test_max_tokens_that_leave_no_room_for_a_prompt_are_refused(monkeypatch):
         load_settings(_env_file=None)
 
 
-@pytest.mark.parametrize(
-    ("name", "value"),
-    [
-        ("AUTH_ENABLED", "true"),
-        ("LLAMA_SERVER_URL", "http://127.0.0.1:8080"),
-        ("DEGRADATION_LEVEL", "rules_only"),
-    ],
-)
-def test_features_this_build_lacks_stop_the_start(monkeypatch, name, value):
-    monkeypatch.setenv(name, value)
-    with pytest.raises(ConfigurationError, match=name.split("=")[0]):
+def test_llama_server_engine_this_build_lacks_stops_the_start(monkeypatch):
+    monkeypatch.setenv("LLAMA_SERVER_URL", "http://127.0.0.1:8080")
+    with pytest.raises(ConfigurationError, match="LLAMA_SERVER_URL"):
         create_app(load_settings(_env_file=None))
+
+
+def test_public_key_algorithm_without_a_jwks_url_is_refused(monkeypatch):
+    monkeypatch.setenv("AUTH_ENABLED", "true")
+    monkeypatch.setenv("JWT_ALGORITHM", "RS256")
+    with pytest.raises(ConfigurationError, match="JWT_JWKS_URL"):
+        load_settings(_env_file=None)
+
+
+def test_unsigned_tokens_cannot_be_configured(monkeypatch):
+    monkeypatch.setenv("AUTH_ENABLED", "true")
+    monkeypatch.setenv("JWT_ALGORITHM", "none")
+    with pytest.raises(ConfigurationError, match="JWT_ALGORITHM 'none'"):
+        load_settings(_env_file=None)

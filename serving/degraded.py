@@ -1,0 +1,94 @@
+"""Answers from the rule-based adviser, in OpenAI's shapes, marked as degraded.
+
+A client can tell such an answer from a model's in two ways: the
+``X-Yonca-Degraded: true`` header, and ``system_fingerprint`` set to
+``rules-only`` instead of the model version. ``usage`` counts words rather than
+tokens, since no tokenizer is involved.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from serving.generation import CHAT, TEXT, sse_event
+from serving.rules import advise
+from serving.schemas import ChatCompletionRequest, CompletionRequest
+from serving.services import Services
+
+DEGRADED_HEADER = "X-Yonca-Degraded"
+FINGERPRINT = "rules-only"
+
+
+def rules_response(
+    body: ChatCompletionRequest | CompletionRequest, services: Services
+) -> Response:
+    """The rules' answer to ``body``, whole or as server-sent events."""
+    chat = isinstance(body, ChatCompletionRequest)
+    question = _request_text(body)
+    answer = advise(question)
+    services.metrics.degraded_answers.inc()
+
+    envelope = {
+        "id": f"{'chatcmpl' if chat else 'cmpl'}-{uuid.uuid4().hex}",
+        "object": CHAT if chat else TEXT,
+        "created": int(time.time()),
+        "model": services.settings.model_name,
+        "system_fingerprint": FINGERPRINT,
+    }
+    usage = _usage(question, answer)
+    headers = {DEGRADED_HEADER: "true"}
+    if body.stream:
+        events = _events(envelope, answer, usage if body.include_usage() else None)
+        return StreamingResponse(
+            events,
+            media_type="text/event-stream",
+            headers={**headers, "Cache-Control": "no-cache"},
+        )
+    whole = {**envelope, "choices": [_choice(chat, answer)], "usage": usage}
+    return JSONResponse(whole, headers=headers)
+
+
+def _request_text(body: ChatCompletionRequest | CompletionRequest) -> str:
+    if isinstance(body, CompletionRequest):
+        return body.prompt_text()
+    # Farm records may sit in the system message or in the user's; the
+    # assistant's earlier answers are not records.
+    messages = body.message_dicts()
+    return "\n".join(m["content"] for m in messages if m["role"] != "assistant")
+
+
+def _choice(chat: bool, answer: str) -> dict:
+    if chat:
+        message = {"role": "assistant", "content": answer}
+        return {"index": 0, "message": message, "finish_reason": "stop"}
+    return {"index": 0, "text": answer, "finish_reason": "stop", "logprobs": None}
+
+
+def _events(envelope: dict, answer: str, usage: dict | None) -> Iterator[bytes]:
+    if envelope["object"] == CHAT:
+        chunk = {**envelope, "object": "chat.completion.chunk"}
+        deltas = [{"role": "assistant", "content": ""}, {"content": answer}, {}]
+        for number, delta in enumerate(deltas):
+            finish = "stop" if number == len(deltas) - 1 else None
+            choice = {"index": 0, "delta": delta, "finish_reason": finish}
+            yield sse_event({**chunk, "choices": [choice]})
+    else:
+        chunk = envelope
+        choice = {"index": 0, "text": answer, "finish_reason": "stop", "logprobs": None}
+        yield sse_event({**chunk, "choices": [choice]})
+    if usage is not None:
+        yield sse_event({**chunk, "choices": [], "usage": usage})
+    yield b"data: [DONE]\n\n"
+
+
+def _usage(question: str, answer: str) -> dict:
+    prompt, completion = len(question.split()), len(answer.split())
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
