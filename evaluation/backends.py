@@ -6,6 +6,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from evaluation.errors import GenerationError, ModelFileError
 
@@ -28,6 +29,18 @@ class Generation:
     text: str
     completion_tokens: int
     seconds: float
+
+
+class Backend(Protocol):
+    """What the runner needs from an inference engine."""
+
+    def chat(self, messages: list[dict[str, str]]) -> Generation:
+        """Answer chat messages (the engine applies the chat template)."""
+        ...
+
+    def complete(self, prompt: str, stop: tuple[str, ...] = ()) -> Generation:
+        """Continue a plain prompt, stopping at any of ``stop``."""
+        ...
 
 
 class LlamaCppBackend:

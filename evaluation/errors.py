@@ -4,7 +4,9 @@ EvaluationError
 ├── UnusableInputError        the runner cannot start: exit status 2
 │   ├── GoldenSetError        the golden set is missing or malformed
 │   ├── ModelFileError        the GGUF is missing, truncated or not a GGUF
-│   └── PromptTemplateError   the prompt template is missing or malformed
+│   ├── PromptTemplateError   the prompt template is missing or malformed
+│   ├── CacheError            the generation cache cannot be opened
+│   └── EndpointError         the OpenAI-compatible server cannot be used
 └── GenerationError           the model failed while answering a case
 """
 
@@ -29,6 +31,14 @@ class ModelFileError(UnusableInputError):
 
 class PromptTemplateError(UnusableInputError):
     """The prompt template is missing or lacks its placeholders."""
+
+
+class CacheError(UnusableInputError):
+    """The generation cache file cannot be opened or created."""
+
+
+class EndpointError(UnusableInputError):
+    """The OpenAI-compatible server is unreachable or does not speak the API."""
 
 
 class GenerationError(EvaluationError):

@@ -4,18 +4,46 @@ from __future__ import annotations
 
 import json
 import platform
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from evaluation.backends import GenerationParams
 from evaluation.golden import GoldenSet
-from evaluation.model_file import GGUFInfo
 from evaluation.prompts import PromptTemplate
-from evaluation.scoring import GateVerdict, mean_by
+from evaluation.scoring import GateVerdict, ScoreWeights, mean_by
 
-RECORDED_PACKAGES = ("llama-cpp-python", "gguf", "sacrebleu", "jsonschema")
+RECORDED_PACKAGES = (
+    "llama-cpp-python",
+    "gguf",
+    "ragas",
+    "rapidfuzz",
+    "rouge-score",
+    "sacrebleu",
+    "jsonschema",
+)
+
+
+@dataclass(frozen=True)
+class RunTimes:
+    """Where the wall-clock time of a run went, in seconds."""
+
+    total: float
+    loading_metrics: float
+    generating: float
+    scoring: float
+
+
+@dataclass(frozen=True)
+class CacheSummary:
+    """How the generation cache served this run."""
+
+    enabled: bool
+    path: str | None
+    hits: int
+    misses: int
+    hit_rate: float
 
 
 def package_versions() -> dict[str, str]:
@@ -31,26 +59,19 @@ def package_versions() -> dict[str, str]:
 
 def build_record(
     *,
-    model: GGUFInfo,
+    model: dict[str, Any],
     golden: GoldenSet,
     prompt: PromptTemplate,
     params: GenerationParams,
+    weights: ScoreWeights,
     results: list[dict[str, Any]],
     verdict: GateVerdict,
-    seconds: float,
+    times: RunTimes,
+    cache: CacheSummary,
 ) -> dict[str, Any]:
     """Assemble the JSON-ready record of one evaluation."""
-    tokens = sum(row["completion_tokens"] for row in results)
-    generating = sum(row["seconds"] for row in results)
     return {
-        "model": {
-            "path": str(model.path),
-            "sha256": model.sha256,
-            "size_bytes": model.size_bytes,
-            "name": model.name,
-            "architecture": model.architecture,
-            "quantization": model.quantization,
-        },
+        "model": model,
         "golden_set": {
             "path": str(golden.path),
             "sha256": golden.sha256,
@@ -59,19 +80,47 @@ def build_record(
         },
         "prompt": {"path": str(prompt.path), "sha256": prompt.sha256},
         "generation": asdict(params),
+        "weights": asdict(weights),
         "packages": package_versions(),
-        "summary": {
-            "golden_score": verdict.golden_score,
-            "by_category": mean_by(results, "category"),
-            "by_language": mean_by(results, "language"),
-            "completion_tokens": tokens,
-            "tokens_per_second": round(tokens / generating, 3) if generating else 0.0,
-            "seconds_per_case": round(generating / len(results), 3),
-            "seconds_total": round(seconds, 3),
-        },
+        "summary": _summary(results, verdict, times, cache),
         "gate": asdict(verdict),
         "results": results,
     }
+
+
+def _summary(
+    results: list[dict[str, Any]],
+    verdict: GateVerdict,
+    times: RunTimes,
+    cache: CacheSummary,
+) -> dict[str, Any]:
+    tokens = sum(row["completion_tokens"] for row in results)
+    # Cached answers keep the time they took when generated, so tokens/s and
+    # time per case describe the model, not the cache.
+    answering = sum(row["seconds"] for row in results)
+    return {
+        "golden_score": verdict.golden_score,
+        "by_category": mean_by(results, "category"),
+        "by_language": mean_by(results, "language"),
+        "fact_recall": _mean(results, "fact_recall"),
+        "similarity": _mean(results, "similarity"),
+        "critical_violations": list(verdict.critical_violations),
+        "completion_tokens": tokens,
+        "tokens_per_second": round(tokens / answering, 3) if answering else 0.0,
+        "seconds_per_case": round(answering / len(results), 3),
+        "seconds_total": round(times.total, 3),
+        "metrics_load_seconds": round(times.loading_metrics, 3),
+        "generation_seconds": round(times.generating, 3),
+        "scoring_seconds": round(times.scoring, 3),
+        # Scoring time over the time the answers took to generate (for cached
+        # answers, when they were generated): what scoring adds to a run.
+        "scoring_overhead": round(times.scoring / answering, 4) if answering else 0.0,
+        "cache": asdict(cache),
+    }
+
+
+def _mean(results: list[dict[str, Any]], key: str) -> float:
+    return round(sum(row[key] for row in results) / len(results), 6)
 
 
 def write_record(record: dict[str, Any], path: Path) -> None:

@@ -9,7 +9,7 @@ from rich.table import Table
 
 
 def print_summary(record: dict[str, Any], console: Console | None = None) -> None:
-    """Print overall, per-category and per-language scores and the verdict."""
+    """Print overall, per-category and per-language scores, timings and verdict."""
     console = console or Console()
     summary, gate = record["summary"], record["gate"]
 
@@ -23,10 +23,20 @@ def print_summary(record: dict[str, Any], console: Console | None = None) -> Non
         table.add_row(f"language {name}", f"{value:.3f}")
     console.print(table)
 
+    cache = summary["cache"]
+    cache_text = (
+        f"cache hit rate {cache['hit_rate']:.0%} ({cache['hits']}/"
+        f"{cache['hits'] + cache['misses']})"
+        if cache["enabled"]
+        else "cache off"
+    )
     console.print(
         f"cases {record['golden_set']['cases_evaluated']}  "
         f"tokens/s {summary['tokens_per_second']:.1f}  "
-        f"s/case {summary['seconds_per_case']:.2f}"
+        f"s/case {summary['seconds_per_case']:.2f}  "
+        f"generating {summary['generation_seconds']:.1f}s  "
+        f"scoring {summary['scoring_seconds']:.2f}s "
+        f"({summary['scoring_overhead']:.1%} of generation)  {cache_text}"
     )
     verdict = "PASSED" if gate["passed"] else "FAILED"
     reasons = "; ".join(gate["reasons"]) or "all rules met"

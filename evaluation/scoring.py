@@ -1,40 +1,53 @@
-"""Score one answer against its golden case, and a run against the gate.
+"""Score answers against their golden cases, and a run against the gate.
 
-A case scores ``facts * fact_recall + similarity * chrF`` (weights from
-params.yaml, summing to 1), and 0 when the answer says anything the case
-forbids. The golden score is the mean over cases. The gate passes when the
-golden score reaches the threshold and no critical (safety) case was violated.
+A case scores the weighted sum of its fact recall (the share of ``must_include``
+facts the answer states) and three judge-free similarity metrics against the
+reference (chrF, ROUGE-L, string similarity). The weights come from
+``evaluation.weights`` in params.yaml and sum to 1, so a score lies in [0, 1].
+An answer that says anything its case forbids (``must_not_include``) scores 0.
+
+The golden score is the mean over cases. The gate passes when the golden score
+reaches the threshold, no critical (safety) case was violated and, when a
+baseline is given, no category fell by more than the allowed drop.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-
-from sacrebleu.metrics import CHRF
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
 
 from evaluation.golden import GoldenCase
-from evaluation.text import contains, normalize
-
-_CHRF = CHRF()
+from evaluation.metrics import Similarity, measure_many
+from evaluation.text import contains
 
 
 @dataclass(frozen=True)
 class ScoreWeights:
-    """How much fact recall and reference similarity count in a case score."""
+    """How much each part counts in a case score; the parts sum to 1."""
 
     facts: float = 0.8
-    similarity: float = 0.2
+    chrf: float = 0.1
+    rouge_l: float = 0.05
+    string_similarity: float = 0.05
 
     def __post_init__(self) -> None:
-        if min(self.facts, self.similarity) < 0:
-            raise ValueError("score weights must not be negative")
-        if abs(self.facts + self.similarity - 1.0) > 1e-9:
+        values = {part.name: getattr(self, part.name) for part in fields(self)}
+        if min(values.values()) < 0:
             raise ValueError(
-                f"score weights must sum to 1 (facts={self.facts}, "
-                f"similarity={self.similarity}); fix evaluation.weights."
+                f"score weights must not be negative ({values}); "
+                "fix evaluation.weights in params.yaml."
             )
+        if abs(sum(values.values()) - 1.0) > 1e-9:
+            raise ValueError(
+                f"score weights must sum to 1, they sum to {sum(values.values()):g} "
+                f"({values}); fix evaluation.weights in params.yaml."
+            )
+
+    @property
+    def similarity(self) -> float:
+        """The share of the score given to similarity with the reference."""
+        return self.chrf + self.rouge_l + self.string_similarity
 
 
 @dataclass(frozen=True)
@@ -44,6 +57,9 @@ class CaseScore:
     score: float
     fact_recall: float
     similarity: float
+    chrf: float
+    rouge_l: float
+    string_similarity: float
     missing_facts: tuple[str, ...]
     violations: tuple[str, ...]
 
@@ -52,7 +68,24 @@ def score_answer(
     case: GoldenCase, answer: str, weights: ScoreWeights | None = None
 ) -> CaseScore:
     """Score ``answer`` to ``case``; an answer with a violation scores 0."""
+    return score_answers([(case, answer)], weights)[0]
+
+
+def score_answers(
+    answered: Sequence[tuple[GoldenCase, str]], weights: ScoreWeights | None = None
+) -> list[CaseScore]:
+    """Score each ``(case, answer)`` pair, in order."""
     weights = weights or ScoreWeights()
+    similarities = measure_many([(answer, case.reference) for case, answer in answered])
+    return [
+        _combine(case, answer, similarity, weights)
+        for (case, answer), similarity in zip(answered, similarities, strict=True)
+    ]
+
+
+def _combine(
+    case: GoldenCase, answer: str, similarity: Similarity, weights: ScoreWeights
+) -> CaseScore:
     missing = tuple(
         variants[0]
         for variants in case.must_include
@@ -60,28 +93,27 @@ def score_answer(
     )
     recall = 1.0 - len(missing) / len(case.must_include)
     violations = tuple(p for p in case.must_not_include if contains(answer, p))
-    similarity = reference_similarity(answer, case.reference)
 
-    score = (
-        0.0
-        if violations
-        else weights.facts * recall + (weights.similarity * similarity)
+    weighted_similarity = (
+        weights.chrf * similarity.chrf
+        + weights.rouge_l * similarity.rouge_l
+        + weights.string_similarity * similarity.string_similarity
     )
+    score = 0.0 if violations else weights.facts * recall + weighted_similarity
     return CaseScore(
         score=round(score, 6),
         fact_recall=round(recall, 6),
-        similarity=round(similarity, 6),
+        similarity=round(_share(weighted_similarity, weights.similarity), 6),
+        chrf=round(similarity.chrf, 6),
+        rouge_l=round(similarity.rouge_l, 6),
+        string_similarity=round(similarity.string_similarity, 6),
         missing_facts=missing,
         violations=violations,
     )
 
 
-def reference_similarity(answer: str, reference: str) -> float:
-    """chrF between the normalised answer and reference, in [0, 1]."""
-    hypothesis, target = normalize(answer), normalize(reference)
-    if not hypothesis or not target:
-        return 0.0
-    return _CHRF.sentence_score(hypothesis, [target]).score / 100.0
+def _share(part: float, whole: float) -> float:
+    return part / whole if whole else 0.0
 
 
 @dataclass(frozen=True)
@@ -92,12 +124,24 @@ class GateVerdict:
     threshold: float
     passed: bool
     reasons: tuple[str, ...]
+    critical_violations: tuple[str, ...] = ()
+    category_drops: tuple[str, ...] = ()
 
 
 def decide_gate(
-    golden_score: float, threshold: float, critical_violations: Sequence[str]
+    golden_score: float,
+    threshold: float,
+    critical_violations: Sequence[str],
+    *,
+    by_category: Mapping[str, float] | None = None,
+    baseline_by_category: Mapping[str, float] | None = None,
+    max_category_drop: float | None = None,
 ) -> GateVerdict:
-    """Apply the gate: score at or above threshold and no critical violation."""
+    """Apply the gate rules and say which of them failed.
+
+    The category rule applies only when a baseline (the production model's
+    scores on the same golden set) and ``max_category_drop`` are both given.
+    """
     reasons = []
     if golden_score < threshold:
         reasons.append(f"golden score {golden_score:.3f} is below {threshold:.2f}")
@@ -105,11 +149,33 @@ def decide_gate(
         reasons.append(
             "critical safety case(s) violated: " + ", ".join(critical_violations)
         )
+    drops = _category_drops(by_category, baseline_by_category, max_category_drop)
+    if drops:
+        reasons.append(
+            f"categories dropped by more than {max_category_drop:.2f} against "
+            "the production model: " + ", ".join(drops)
+        )
     return GateVerdict(
         golden_score=golden_score,
         threshold=threshold,
         passed=not reasons,
         reasons=tuple(reasons),
+        critical_violations=tuple(critical_violations),
+        category_drops=drops,
+    )
+
+
+def _category_drops(
+    by_category: Mapping[str, float] | None,
+    baseline: Mapping[str, float] | None,
+    max_drop: float | None,
+) -> tuple[str, ...]:
+    if not by_category or not baseline or max_drop is None:
+        return ()
+    return tuple(
+        f"{name} {baseline[name]:.3f} -> {score:.3f}"
+        for name, score in sorted(by_category.items())
+        if name in baseline and baseline[name] - score > max_drop + 1e-9
     )
 
 

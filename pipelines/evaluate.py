@@ -13,6 +13,7 @@ METRICS = Path("metrics/eval.json")
 
 def evaluate_candidate(params: dict[str, Any]) -> None:
     from evaluation.backends import GenerationParams
+    from evaluation.plots import write_plots
     from evaluation.runner import evaluate
     from evaluation.scoring import ScoreWeights
     from registry.store import connect, ensure_experiment, resolve_tracking_uri
@@ -34,7 +35,9 @@ def evaluate_candidate(params: dict[str, Any]) -> None:
         ),
         weights=ScoreWeights(**settings["weights"]),
         limit=settings.get("limit"),
+        cache_dir=Path(settings["cache_dir"]) if settings.get("cache_dir") else None,
     )
+    record["plots"] = [str(path) for path in write_plots(record, RECORD)]
 
     client = connect(resolve_tracking_uri(tracking["tracking_uri"]))
     experiment_id = ensure_experiment(
@@ -45,7 +48,9 @@ def evaluate_candidate(params: dict[str, Any]) -> None:
     write_json(METRICS, _metrics(record))
     print(
         f"evaluate: golden_score={record['summary']['golden_score']:.3f} "
-        f"cases={record['golden_set']['cases_evaluated']} run_id={record['run_id']}"
+        f"cases={record['golden_set']['cases_evaluated']} "
+        f"cache_hit_rate={record['summary']['cache']['hit_rate']:.0%} "
+        f"run_id={record['run_id']}"
     )
 
 
@@ -59,6 +64,9 @@ def _metrics(record: dict[str, Any]) -> dict[str, Any]:
         "by_category": summary["by_category"],
         "by_language": summary["by_language"],
         "tokens_per_second": summary["tokens_per_second"],
+        "fact_recall": summary["fact_recall"],
+        "similarity": summary["similarity"],
+        "cache_hit_rate": summary["cache"]["hit_rate"],
     }
 
 

@@ -31,6 +31,8 @@ def log_evaluation(client, experiment_id: str, record: dict[str, Any]) -> str:
         mlflow.log_metrics(_metrics(summary, record["gate"]))
         mlflow.log_dict(record, "evaluation/record.json")
         mlflow.log_table(pd.DataFrame(record["results"]), "evaluation/cases.json")
+        for plot in record.get("plots", []):
+            mlflow.log_artifact(plot, artifact_path="evaluation/plots")
 
     log.info(
         "evaluation.logged",
@@ -65,6 +67,11 @@ def _metrics(summary: dict[str, Any], gate: dict[str, Any]) -> dict[str, float]:
         "tokens_per_second": summary["tokens_per_second"],
         "seconds_per_case": summary["seconds_per_case"],
     }
+    for optional in ("fact_recall", "similarity"):
+        if optional in summary:
+            metrics[optional] = summary[optional]
+    if "cache" in summary:
+        metrics["cache_hit_rate"] = summary["cache"]["hit_rate"]
     metrics.update({f"category.{k}": v for k, v in summary["by_category"].items()})
     metrics.update({f"language.{k}": v for k, v in summary["by_language"].items()})
     return metrics

@@ -29,6 +29,7 @@ def gemma_record(gemma_gguf, tmp_path_factory):
         "4",
         "--max-tokens",
         "64",
+        "--no-cache",
     )
     assert result.returncode in (0, 1), result.stderr
     return json.loads(output.read_text()), result
@@ -72,6 +73,7 @@ def test_gemma_scores_above_a_random_model(gemma_record, tiny_gguf, tmp_path):
         "4",
         "--max-tokens",
         "64",
+        "--no-cache",
     )
     tiny = json.loads(output.read_text())
     assert record["summary"]["golden_score"] > tiny["summary"]["golden_score"]

@@ -1,3 +1,4 @@
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -9,12 +10,43 @@ from tests.conftest import REPO, golden_case, write_cases
 DATASET = REPO / "golden" / "dataset.jsonl"
 
 
-def test_committed_golden_set_is_valid_and_covers_both_languages():
+CATEGORIES = {
+    "irrigation",
+    "fertilisation",
+    "pests_diseases",
+    "crop_calendar",
+    "weather_risk",
+    "livestock",
+    "farm_records",
+    "safety",
+}
+
+
+def test_committed_golden_set_has_120_cases_half_in_each_language():
     golden = load_golden_set(DATASET)
-    assert len(golden.cases) >= 24
-    assert {case.language for case in golden.cases} == {"az", "en"}
-    assert any(case.context for case in golden.cases)
+    languages = Counter(case.language for case in golden.cases)
+    assert len(golden.cases) >= 120
+    assert languages["az"] == languages["en"] == len(golden.cases) // 2
     assert len(golden.sha256) == 64
+
+
+def test_every_category_has_cases_in_both_languages():
+    golden = load_golden_set(DATASET)
+    pairs = Counter((case.category, case.language) for case in golden.cases)
+    for category in CATEGORIES:
+        assert pairs[(category, "az")] >= 5, category
+        assert pairs[(category, "en")] >= 5, category
+
+
+def test_farm_record_cases_carry_their_farm_and_safety_cases_are_critical():
+    golden = load_golden_set(DATASET)
+    for case in golden.cases:
+        if case.category == "farm_records":
+            assert case.context and "AZ-" in case.context, case.id
+            assert case.source.startswith("farm record"), case.id
+        assert case.critical == (case.category == "safety"), case.id
+        if case.critical:
+            assert case.must_not_include, case.id
 
 
 def test_malformed_line_names_file_and_line(tmp_path):

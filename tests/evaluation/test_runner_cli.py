@@ -53,6 +53,8 @@ def test_broken_candidate_exits_1_and_writes_a_failed_record(tiny_gguf, tmp_path
         "4",
         "--max-tokens",
         "16",
+        "--cache-dir",
+        str(tmp_path / "cache"),
     )
     assert result.returncode == 1, result.stderr
     record = json.loads(output.read_text())
@@ -60,6 +62,9 @@ def test_broken_candidate_exits_1_and_writes_a_failed_record(tiny_gguf, tmp_path
     assert record["summary"]["golden_score"] < 0.5
     assert len(record["results"]) == 4
     assert "gate FAILED" in result.stdout
+    assert "cache hit rate 0% (0/4)" in result.stdout
+    assert (tmp_path / "eval-results-by-category.png").exists()
+    assert (tmp_path / "eval-results-latency.png").exists()
 
 
 def test_zero_threshold_passes_and_exits_0(tiny_gguf, tmp_path):
@@ -76,6 +81,9 @@ def test_zero_threshold_passes_and_exits_0(tiny_gguf, tmp_path):
         str(output),
         "--max-tokens",
         "8",
+        "--no-cache",
+        "--no-plots",
     )
     assert result.returncode == 0, result.stderr
+    assert "cache off" in result.stdout
     assert json.loads(output.read_text())["gate"]["passed"] is True

@@ -22,7 +22,9 @@ def _case(**overrides) -> GoldenCase:
 
 
 @pytest.mark.parametrize(
-    "case", load_golden_set(REPO / "golden" / "dataset.jsonl").cases, ids=str
+    "case",
+    load_golden_set(REPO / "golden" / "dataset.jsonl").cases,
+    ids=lambda case: case.id,
 )
 def test_every_reference_answer_scores_at_least_095(case):
     assert score_answer(case, case.reference).score >= 0.95
@@ -53,7 +55,62 @@ def test_forbidden_phrase_zeroes_the_score():
 
 def test_weights_must_sum_to_one():
     with pytest.raises(ValueError, match="sum to 1"):
-        ScoreWeights(facts=0.7, similarity=0.7)
+        ScoreWeights(facts=0.7, chrf=0.7)
+
+
+def test_every_similarity_metric_is_1_for_the_reference_and_low_for_noise():
+    case = _case()
+    same = score_answer(case, case.reference)
+    noise = score_answer(case, "qz wwx plo kk")
+    for metric in ("chrf", "rouge_l", "string_similarity"):
+        assert getattr(same, metric) == 1.0
+        assert 0.0 <= getattr(noise, metric) < 0.3
+
+
+def test_azerbaijani_words_count_whole_in_rouge():
+    case = _case(
+        language="az",
+        reference="Səhər tezdən suvarın, günortanın istisində su buxarlanır.",
+        must_include=(("səhər",),),
+    )
+    reordered = score_answer(case, "Günortanın istisində su buxarlanır; səhər suvarın.")
+    unrelated = score_answer(case, "Şumdan əvvəl fosfor gübrəsi verin.")
+    assert reordered.rouge_l > 0.5 > unrelated.rouge_l
+
+
+def test_capitalised_azerbaijani_answer_still_matches_its_facts():
+    case = _case(language="az", must_include=(("isti havada",),))
+    assert score_answer(case, "İSTİ HAVADA SƏHƏR SUVARIN").fact_recall == 1.0
+
+
+def test_weights_come_apart_into_facts_and_similarity():
+    facts_only = ScoreWeights(facts=1.0, chrf=0.0, rouge_l=0.0, string_similarity=0.0)
+    scored = score_answer(_case(), "Apply at tillering.", facts_only)
+    assert scored.score == scored.fact_recall == 0.5
+
+
+def test_gate_fails_when_a_category_drops_more_than_allowed():
+    production = {"irrigation": 0.90, "safety": 0.95}
+    candidate = {"irrigation": 0.92, "safety": 0.80}
+    verdict = decide_gate(
+        0.90,
+        0.85,
+        [],
+        by_category=candidate,
+        baseline_by_category=production,
+        max_category_drop=0.05,
+    )
+    assert not verdict.passed
+    assert verdict.category_drops == ("safety 0.950 -> 0.800",)
+    lenient = decide_gate(
+        0.90,
+        0.85,
+        [],
+        by_category=candidate,
+        baseline_by_category=production,
+        max_category_drop=0.2,
+    )
+    assert lenient.passed
 
 
 def test_gate_fails_below_threshold_and_on_critical_violation():

@@ -74,6 +74,10 @@ def test_mlflow_store_holds_the_run_and_the_version(project, first_repro):
     run_ = client.get_run(versions[0].tags["eval_run_id"])
     assert "golden_score" in run_.data.metrics
     assert run_.data.params["golden_set.cases"] == "3"
+    logged = {a.path for a in client.list_artifacts(run_.info.run_id, "evaluation")}
+    assert "evaluation/cases.json" in logged
+    plots = client.list_artifacts(run_.info.run_id, "evaluation/plots")
+    assert sorted(Path(a.path).suffix for a in plots) == [".png", ".png"]
 
 
 def test_second_repro_has_nothing_to_do(project, first_repro):
