@@ -18,7 +18,7 @@ from pathlib import Path
 
 from evaluation.backends import Generation, GenerationParams
 from evaluation.errors import CacheError
-from evaluation.hashing import sha256_text
+from yonca.hashing import sha256_text
 
 DEFAULT_CACHE_DIR = Path(".cache/generations")
 _FILE_NAME = "generations.sqlite"

@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 
 from evaluation.errors import GoldenSetError
-from evaluation.hashing import sha256_text
+from yonca.hashing import sha256_text
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "golden" / "schema.json"
 

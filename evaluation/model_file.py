@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evaluation.errors import ModelFileError
-from evaluation.hashing import sha256_file
+from yonca.hashing import sha256_file
 
 GGUF_MAGIC = b"GGUF"
 

@@ -9,7 +9,7 @@ import yaml
 
 from evaluation.errors import PromptTemplateError
 from evaluation.golden import GoldenCase
-from evaluation.hashing import sha256_text
+from yonca.hashing import sha256_text
 
 _REQUIRED = ("system", "user", "user_with_context", "completion")
 

@@ -84,15 +84,19 @@ def _report(decision) -> None:
     raise typer.Exit(EXIT_REFUSED)
 
 
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Go ahead despite failed rules (recorded).")
+]
+ReasonOption = Annotated[
+    str | None, typer.Option(help="Why the override is needed (with --force).")
+]
+
+
 def promote_command(
     version: Annotated[int, typer.Option("--version", min=1, help="Model version.")],
     alias: Annotated[Alias, typer.Option(help="Alias to move.")] = Alias.production,
-    force: Annotated[
-        bool, typer.Option("--force", help="Promote despite failed rules.")
-    ] = False,
-    reason: Annotated[
-        str | None, typer.Option(help="Why the override is needed (with --force).")
-    ] = None,
+    force: ForceOption = False,
+    reason: ReasonOption = None,
 ) -> None:
     """Point ALIAS at VERSION if it passes the gate; refuse, naming the rule."""
     from registry.promotion import promote
@@ -116,12 +120,8 @@ def promote_command(
 
 
 def rollback_command(
-    force: Annotated[
-        bool, typer.Option("--force", help="Roll back despite failed rules.")
-    ] = False,
-    reason: Annotated[
-        str | None, typer.Option(help="Why the override is needed (with --force).")
-    ] = None,
+    force: ForceOption = False,
+    reason: ReasonOption = None,
 ) -> None:
     """Move production back to the version it stood on before, per the trail."""
     from registry.rollback import rollback

@@ -49,7 +49,7 @@ class RegistryConfig:
 
     def golden_set_sha256(self) -> str:
         """The sha256 of the golden set as it is now: the one gates must match."""
-        from evaluation.hashing import sha256_file
+        from yonca.hashing import sha256_file
 
         try:
             return sha256_file(self.golden_set)

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 
 import structlog
 
-from evaluation.hashing import sha256_file
 from registry.audit import AuditEvent, record_event
 from registry.config import PRODUCTION
 from registry.errors import ArtifactError
 from registry.regression import regression_failures
 from registry.versions import get_alias_version, local_artifact
+from yonca.hashing import sha256_file
 
 log = structlog.get_logger("registry")
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import structlog
 
 from serving.errors import ModelRefusedError
+from yonca.hashing import sha256_file
 
 log = structlog.get_logger("serving")
 
@@ -34,15 +35,6 @@ class VettedModel:
     sha256: str
     golden_score: float
     path: Path
-
-
-def sha256_file(path: Path) -> str:
-    """Return the hex sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class ModelCache:

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from evaluation.hashing import sha256_file
 from registry.config import load_config
 from registry.store import connect, ensure_experiment
 from registry.tracking import log_evaluation
 from registry.versions import CandidateFacts, register_candidate
 from tests.conftest import REPO
+from yonca.hashing import sha256_file
 
 MODEL = "yonca-agri"
 FACTS = CandidateFacts(base_model="tiny-random", quantization="F32")

@@ -19,9 +19,9 @@ from registry.promotion import promote
 from registry.store import connect, ensure_experiment
 from registry.versions import CandidateFacts, register_candidate
 from serving.app import create_app
-from serving.cache import sha256_file
 from serving.settings import ServingSettings
 from tests.support.tiny_gguf import write_tiny_gguf
+from yonca.hashing import sha256_file
 
 MODEL = "yonca-agri"
 GOLDEN_SHA = "9" * 64

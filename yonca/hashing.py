@@ -1,4 +1,4 @@
-"""Content hashes that tie every evaluation record to its exact inputs."""
+"""Content hashes that tie records, registry versions and caches to exact bytes."""
 
 from __future__ import annotations
 
