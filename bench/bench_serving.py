@@ -8,7 +8,10 @@ the same prompt tokens, sampling settings and thread count, in the same run:
 - single stream: tokens/s end to end (ratio API / in-process, target >= 0.95)
   and the time to first token the API adds (p50, target <= 10 ms);
 - concurrency: a fixed number of requests from 8 clients: 5xx count, p50/p99
-  latency, aggregate tokens/s against single-stream in-process tokens/s.
+  latency, aggregate tokens/s against single-stream in-process tokens/s;
+- a swap under that load: while the clients run, a second vetted version is
+  registered, promoted and refreshed in; failed requests (target 0) and the
+  versions that answered are reported.
 
     python bench/bench_serving.py                    # Gemma candidate
     python bench/bench_serving.py --models tiny gemma --write-docs
@@ -20,11 +23,13 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -58,6 +63,11 @@ class Run:
     first_token: float
     total: float
     status: int = 200
+    fingerprint: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.status != 200 or self.tokens == 0
 
     @property
     def rate(self) -> float:
@@ -83,14 +93,31 @@ def resolve_model(name: str, folder: Path) -> Path:
     return candidate
 
 
+def swap_model(name: str, gguf: Path, folder: Path) -> Path:
+    """The second version to swap in: other weights for ``tiny``, else a copy."""
+    if name == "tiny":
+        from tests.support.tiny_gguf import write_tiny_gguf
+
+        return write_tiny_gguf(folder / "tiny-swap.gguf", seed=1)
+    copy = folder / f"{gguf.stem}-swap.gguf"
+    shutil.copyfile(gguf, copy)
+    return copy
+
+
 def promoted_registry(gguf: Path, folder: Path) -> str:
     """A SQLite registry whose production alias points at ``gguf``, gate passed."""
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    promote_version(uri, gguf, folder)
+    return uri
+
+
+def promote_version(uri: str, gguf: Path, folder: Path) -> str:
+    """Register ``gguf`` as a new vetted version, point the alias at it."""
     from registry.promotion import promote
     from registry.store import connect, ensure_experiment
     from registry.versions import CandidateFacts, register_candidate
     from serving.cache import sha256_file
 
-    uri = f"sqlite:///{folder / 'mlflow.db'}"
     client = connect(uri)
     experiment = ensure_experiment(client, "bench-serving", str(folder / "artifacts"))
     run_id = client.create_run(experiment).info.run_id
@@ -118,7 +145,7 @@ def promoted_registry(gguf: Path, folder: Path) -> str:
         current_golden_sha256=golden,
     )
     assert decision.promoted, decision.line()
-    return uri
+    return str(version.version)
 
 
 def start_server(uri: str, folder: Path, args) -> tuple[subprocess.Popen, str]:
@@ -202,22 +229,28 @@ def api_run(client: httpx.Client, base_url: str, max_tokens: int) -> Run:
         "stream_options": {"include_usage": True},
     }
     started = time.perf_counter()
-    first, tokens = None, 0
+    first, tokens, fingerprint = None, 0, ""
     url = f"{base_url}/v1/chat/completions"
-    with client.stream("POST", url, json=body) as response:
-        if response.status_code != 200:
-            response.read()
-            return Run(0, 0.0, time.perf_counter() - started, response.status_code)
-        for line in response.iter_lines():
-            if not line.startswith("data: {"):
-                continue
-            chunk = json.loads(line[6:])
-            if chunk.get("usage"):
-                tokens = chunk["usage"]["completion_tokens"]
-            delta = chunk["choices"][0]["delta"] if chunk["choices"] else {}
-            if first is None and delta.get("content"):
-                first = time.perf_counter() - started
-    return Run(tokens, first or 0.0, time.perf_counter() - started)
+    try:
+        with client.stream("POST", url, json=body) as response:
+            if response.status_code != 200:
+                response.read()
+                elapsed = time.perf_counter() - started
+                return Run(0, 0.0, elapsed, response.status_code)
+            for line in response.iter_lines():
+                if not line.startswith("data: {"):
+                    continue
+                chunk = json.loads(line[6:])
+                fingerprint = chunk.get("system_fingerprint") or fingerprint
+                if chunk.get("usage"):
+                    tokens = chunk["usage"]["completion_tokens"]
+                delta = chunk["choices"][0]["delta"] if chunk["choices"] else {}
+                if first is None and delta.get("content"):
+                    first = time.perf_counter() - started
+    except httpx.TransportError:
+        # A dropped connection is a failed request, not a crash of the benchmark.
+        return Run(0, 0.0, time.perf_counter() - started, status=0)
+    return Run(tokens, first or 0.0, time.perf_counter() - started, 200, fingerprint)
 
 
 def single_stream(local: InProcess, base_url: str, rounds: int) -> dict:
@@ -243,8 +276,35 @@ def single_stream(local: InProcess, base_url: str, rounds: int) -> dict:
     }
 
 
-def concurrent(base_url: str, args) -> dict:
-    """``args.requests`` requests spread over ``args.clients`` clients."""
+class Swap:
+    """Register, promote and refresh in a second version while clients run."""
+
+    def __init__(self, uri: str, gguf: Path, folder: Path, base_url: str) -> None:
+        self.uri, self.gguf, self.folder = uri, gguf, folder
+        self.base_url = base_url
+        self.outcome = "not attempted"
+        self.version = ""
+        self.seconds = 0.0
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        started = time.perf_counter()
+        try:
+            self.version = promote_version(self.uri, self.gguf, self.folder)
+            url = f"{self.base_url}/admin/model/refresh"
+            response = httpx.post(url, timeout=REQUEST_TIMEOUT_SECONDS)
+            outcome = response.json().get("outcome")
+            self.outcome = outcome or f"HTTP {response.status_code}"
+        except Exception as exc:  # reported in the table, not lost in a thread
+            self.outcome = f"failed ({exc!r})"
+        self.seconds = time.perf_counter() - started
+
+
+def concurrent(base_url: str, args, swap: Swap | None = None) -> dict:
+    """``args.requests`` requests spread over ``args.clients`` clients.
+
+    With ``swap``, the second version is swapped in while the clients run.
+    """
     per_client = args.requests // args.clients
 
     def client_loop(_) -> list[Run]:
@@ -255,19 +315,35 @@ def concurrent(base_url: str, args) -> dict:
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=args.clients) as pool:
-        runs = [
-            run for batch in pool.map(client_loop, range(args.clients)) for run in batch
-        ]
+        batches = pool.map(client_loop, range(args.clients))
+        if swap is not None:
+            swap.thread.start()
+        runs = [run for batch in batches for run in batch]
     wall = time.perf_counter() - started
+    if swap is not None:
+        swap.thread.join(timeout=REQUEST_TIMEOUT_SECONDS)
     latencies = sorted(run.total for run in runs)
     return {
         "requests": len(runs),
         "server_errors": sum(run.status >= 500 for run in runs),
         "other_errors": sum(200 != run.status < 500 for run in runs),
+        "failed": sum(run.failed for run in runs),
         "p50_s": _percentile(latencies, 50),
         "p99_s": _percentile(latencies, 99),
         "aggregate_tokens_per_s": sum(run.tokens for run in runs) / wall,
+        "wall_s": wall,
+        "answered_by": _versions(runs),
     }
+
+
+def _versions(runs: list[Run]) -> dict[str, int]:
+    """Requests answered per model version, from ``system_fingerprint``."""
+    counts: dict[str, int] = {}
+    for run in runs:
+        if run.fingerprint:
+            version = run.fingerprint.split("-")[0]
+            counts[version] = counts.get(version, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def _percentile(values: list[float], percent: float) -> float:
@@ -283,11 +359,20 @@ def bench_model(name: str, args, folder: Path) -> dict:
         local = InProcess(gguf, args)
         single = single_stream(local, base_url, args.rounds)
         crowd = concurrent(base_url, args)
+        swap = Swap(uri, swap_model(name, gguf, folder), folder, base_url)
+        swapped = concurrent(base_url, args, swap)
     finally:
         process.terminate()
         process.wait(timeout=60)
     crowd["ratio"] = crowd["aggregate_tokens_per_s"] / single["inproc_tokens_per_s"]
-    return {"model": name, "gguf": gguf.name, **single, "concurrent": crowd}
+    swapped.update(outcome=swap.outcome, version=swap.version, swap_s=swap.seconds)
+    return {
+        "model": name,
+        "gguf": gguf.name,
+        **single,
+        "concurrent": crowd,
+        "swap": swapped,
+    }
 
 
 def report(results: list[dict], args) -> str:
@@ -307,7 +392,30 @@ def report(results: list[dict], args) -> str:
             f"| {c['p50_s']:.2f} s / {c['p99_s']:.2f} s | {c['server_errors']} "
             f"of {c['requests']} |"
         )
+    return "\n".join(rows) + "\n\n" + swap_report(results)
+
+
+def swap_report(results: list[dict]) -> str:
+    rows = [
+        "| model | swap | swap took | failed requests | answered by "
+        "| p50 / p99 latency | 5xx |",
+        "|---|---|---:|---:|---|---:|---:|",
+    ]
+    for r in results:
+        s = r["swap"]
+        answered = ", ".join(f"{v}: {n}" for v, n in s["answered_by"].items())
+        rows.append(
+            f"| {r['model']} | {s['outcome']} to v{s['version']} "
+            f"| {s['swap_s']:.2f} s of {s['wall_s']:.2f} s "
+            f"| {s['failed']} of {s['requests']} | {answered} "
+            f"| {s['p50_s']:.2f} s / {s['p99_s']:.2f} s | {s['server_errors']} |"
+        )
     return "\n".join(rows)
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, as ``uptime`` prints them."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def rerun_command(args) -> str:
@@ -325,7 +433,8 @@ def write_section(path: Path, table: str, args) -> None:
     section = SERVING_SECTION.format(
         table=table,
         machine=f"{os.cpu_count()} CPU cores, {platform.machine()}, Python "
-        f"{platform.python_version()}",
+        f"{platform.python_version()}.\nLoad average (1, 5, 15 min) when the run "
+        f"ended: {load_average()}",
         args=args,
         rerun=rerun_command(args),
     )
@@ -354,10 +463,15 @@ Tokens/s are end to end: completion tokens over the time from request to last
 token. Added time to first token is the API's minus in-process, per round.
 Concurrency: {args.requests} streamed requests from {args.clients} clients at
 once; one llama context answers one request at a time, so the others queue.
+Swap: the same load again, while a second vetted version (other weights for
+the tiny model, a copy of the file for Gemma) is registered, promoted and
+refreshed in; a request fails when it gets no 200 or no tokens, and the
+versions that answered are read from each stream's `system_fingerprint`.
 
 Targets: API single-stream tokens/s at least 0.95× in-process, added time to
-first token at most 10 ms p50, no 5xx under 8 clients, and 8-client aggregate
-tokens/s at least 0.95× single-stream in-process.
+first token at most 10 ms p50, no 5xx under 8 clients, 8-client aggregate
+tokens/s at least 0.95× single-stream in-process, and no failed request
+during the swap.
 
 {table}
 
@@ -407,7 +521,8 @@ def main(argv: list[str] | None = None) -> None:
     table = report(results, args)
     print(table)
     print(json.dumps(results, indent=2))
-    print(f"\nRerun: {rerun_command(args)}")
+    print(f"\nLoad average: {load_average()}")
+    print(f"Rerun: {rerun_command(args)}")
     if args.write_docs:
         write_section(ROOT / "docs" / "benchmarks.md", table, args)
 
