@@ -163,12 +163,12 @@ class LlamaEngine:
 
 
 def _chat_formatter(llama):
-    """The GGUF's own Jinja chat template, or llama.cpp's llama-2 format without one."""
+    """The GGUF's own Jinja chat template, or a question/answer transcript."""
     from llama_cpp import llama_chat_format
 
     template = llama.metadata.get("tokenizer.chat_template")
     if not template:
-        return llama_chat_format.format_llama2
+        return _format_transcript
 
     eos_id, bos_id = llama.token_eos(), llama.token_bos()
     return llama_chat_format.Jinja2ChatFormatter(
@@ -177,6 +177,30 @@ def _chat_formatter(llama):
         bos_token=_token_text(llama, bos_id),
         stop_token_ids=[eos_id],
     )
+
+
+# Roles as a base model (one without a chat template) reads them. The golden
+# evaluation prompts such models with the same "Question:/Answer:" shape, so the
+# served model sees the kind of prompt it was scored on. llama.cpp's llama-2
+# fallback made the default base model answer with an immediate end of text.
+_TRANSCRIPT_ROLES = {"user": "Question", "assistant": "Answer"}
+
+
+def _format_transcript(messages, **_ignored):
+    """Render chat messages as plain text that ends where the answer begins."""
+    from llama_cpp.llama_chat_format import ChatFormatterResponse
+
+    lines = []
+    for message in messages:
+        content = message.get("content") or ""
+        if not isinstance(content, str):
+            content = " ".join(
+                part.get("text", "") for part in content if isinstance(part, dict)
+            )
+        role = _TRANSCRIPT_ROLES.get(message.get("role", ""))
+        lines.append(f"{role}: {content}" if role else content)
+    prompt = "\n\n".join(lines) + "\nAnswer:"
+    return ChatFormatterResponse(prompt=prompt, stop=["\nQuestion:", "\n\n"])
 
 
 def _token_text(llama, token: int) -> str:

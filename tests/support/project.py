@@ -20,9 +20,11 @@ PROJECT_FILES = [
     "synthetic",
     "evaluation",
     "registry",
+    "serving",
     "yonca",
     "golden",
     "prompts",
+    "scripts",
 ]
 
 
