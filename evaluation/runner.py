@@ -11,6 +11,7 @@ Exit status: 0 the gate passed, 1 it failed, 2 an input was unusable.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -300,6 +301,7 @@ def main(
         n_ctx=n_ctx, max_tokens=max_tokens, seed=seed, n_gpu_layers=n_gpu_layers
     )
     try:
+        _check_output(output)
         record = evaluate(
             dataset,
             model,
@@ -329,6 +331,27 @@ def main(
         for path in write_plots(record, output):
             typer.echo(f"chart written to {path}")
     raise typer.Exit(EXIT_PASSED if record["gate"]["passed"] else EXIT_FAILED)
+
+
+def _check_output(path: Path) -> None:
+    """Fail before generating anything when the record could not be written."""
+    if path.is_dir():
+        raise UnusableInputError(
+            f"--output {path}: is a directory; name a file such as "
+            f"{path / 'eval-results.json'}."
+        )
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UnusableInputError(
+            f"--output {path}: its folder cannot be created ({exc.strerror}); "
+            "choose a writable location."
+        ) from exc
+    if not os.access(parent, os.W_OK):
+        raise UnusableInputError(
+            f"--output {path}: {parent} is not writable; choose another location."
+        )
 
 
 def _read_baseline(path: Path | None) -> dict[str, Any] | None:

@@ -15,33 +15,41 @@ def evaluate_candidate(params: dict[str, Any]) -> None:
     from evaluation.backends import GenerationParams
     from evaluation.plots import write_plots
     from evaluation.runner import evaluate
-    from evaluation.scoring import ScoreWeights
+    from pipelines.settings import (
+        EvaluationParams,
+        GateParams,
+        MlflowParams,
+        ModelParams,
+        read_section,
+        score_weights,
+    )
     from registry.store import connect, ensure_experiment, resolve_tracking_uri
     from registry.tracking import log_evaluation
-    from yonca.params import section
 
-    settings = section(params, "evaluation")
-    tracking = section(params, "mlflow")
+    settings = read_section(params, "evaluation", EvaluationParams)
+    model = read_section(params, "model", ModelParams)
+    gate = read_section(params, "gate", GateParams)
+    tracking = read_section(params, "mlflow", MlflowParams)
     record = evaluate(
-        Path(settings["dataset"]),
-        Path(section(params, "model")["path"]),
-        threshold=float(section(params, "gate")["threshold"]),
-        prompt=Path(settings["prompt"]),
+        settings.dataset,
+        model.path,
+        threshold=gate.threshold,
+        prompt=settings.prompt,
         params=GenerationParams(
-            n_ctx=int(settings["n_ctx"]),
-            max_tokens=int(settings["max_tokens"]),
-            temperature=float(settings["temperature"]),
-            seed=int(settings["seed"]),
+            n_ctx=settings.n_ctx,
+            max_tokens=settings.max_tokens,
+            temperature=settings.temperature,
+            seed=settings.seed,
         ),
-        weights=ScoreWeights(**settings["weights"]),
-        limit=settings.get("limit"),
-        cache_dir=Path(settings["cache_dir"]) if settings.get("cache_dir") else None,
+        weights=score_weights(settings),
+        limit=settings.limit,
+        cache_dir=settings.cache_dir,
     )
     record["plots"] = [str(path) for path in write_plots(record, RECORD)]
 
-    client = connect(resolve_tracking_uri(tracking["tracking_uri"]))
+    client = connect(resolve_tracking_uri(tracking.tracking_uri))
     experiment_id = ensure_experiment(
-        client, tracking["experiment"], tracking.get("artifact_location")
+        client, tracking.experiment, tracking.artifact_location
     )
     record["run_id"] = log_evaluation(client, experiment_id, record)
     write_json(RECORD, record)

@@ -12,21 +12,21 @@ CANDIDATE_RECORD = Path("outputs/candidate.json")
 
 def fetch_model(params: dict[str, Any]) -> None:
     from evaluation.candidate import materialise_candidate
-    from yonca.params import section
+    from pipelines.settings import ModelParams, read_section
 
-    model = section(params, "model")
-    info = materialise_candidate(str(model["source"]), Path(model["path"]))
+    model = read_section(params, "model", ModelParams)
+    info = materialise_candidate(model.source, model.path)
     write_json(
         CANDIDATE_RECORD,
         {
-            "source": model["source"],
+            "source": model.source,
             "path": str(info.path),
             "sha256": info.sha256,
             "size_bytes": info.size_bytes,
             "name": info.name,
             "architecture": info.architecture,
             "quantization": info.quantization,
-            "base_model": model["base_model"],
+            "base_model": model.base_model,
         },
     )
     print(f"fetch_model: {info.path} sha256={info.sha256} size={info.size_bytes}")

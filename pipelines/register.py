@@ -12,33 +12,32 @@ REGISTRATION = Path("outputs/registration.json")
 
 
 def register(params: dict[str, Any]) -> None:
+    from pipelines.settings import MlflowParams, ModelParams, read_section
     from registry.store import connect, resolve_tracking_uri
     from registry.versions import CandidateFacts, register_candidate
-    from yonca.params import section
 
-    model, tracking = section(params, "model"), section(params, "mlflow")
+    model = read_section(params, "model", ModelParams)
+    tracking = read_section(params, "mlflow", MlflowParams)
     record = read_json(RECORD, produced_by="evaluate")
-    client = connect(resolve_tracking_uri(tracking["tracking_uri"]))
+    client = connect(resolve_tracking_uri(tracking.tracking_uri))
     version = register_candidate(
         client,
-        tracking["model_name"],
-        Path(model["path"]),
+        tracking.model_name,
+        model.path,
         record,
         record["run_id"],
-        CandidateFacts(
-            base_model=model["base_model"], quantization=model["quantization"]
-        ),
+        CandidateFacts(base_model=model.base_model, quantization=model.quantization),
     )
     write_json(
         REGISTRATION,
         {
-            "model_name": tracking["model_name"],
+            "model_name": tracking.model_name,
             "version": version.version,
             "tags": version.tags,
         },
     )
     print(
-        f"register: {tracking['model_name']} version {version.version} "
+        f"register: {tracking.model_name} version {version.version} "
         f"gate={version.tags['gate']} golden_score={version.tags['golden_score']}"
     )
 

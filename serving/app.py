@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from serving import error_handlers
 from serving.access import AccessControl
 from serving.auth import TokenVerifier
+from serving.body_limit import BodySizeLimit
 from serving.errors import ConfigurationError
 from serving.metrics import ServingMetrics
 from serving.middleware import RequestAccounting
@@ -60,6 +61,7 @@ def create_app(
     app.add_middleware(
         AccessControl, verifier=services.verifier, limiter=services.limiter
     )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestAccounting, metrics=metrics)
     return app
 

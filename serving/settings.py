@@ -80,6 +80,7 @@ class ServingSettings(BaseSettings):
     llama_n_threads: int | None = Field(None, ge=1)
     llama_server_url: str | None = None
     max_queued_requests: int = Field(16, ge=0)
+    max_request_bytes: int = Field(1_048_576, ge=1024)
 
     auth_enabled: bool = False
     jwt_secret: SecretStr = SecretStr("change-me")

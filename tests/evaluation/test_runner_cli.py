@@ -87,3 +87,17 @@ def test_zero_threshold_passes_and_exits_0(tiny_gguf, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "cache off" in result.stdout
     assert json.loads(output.read_text())["gate"]["passed"] is True
+
+
+def test_unwritable_output_is_refused_before_generating(tiny_gguf, tmp_path):
+    result = _runner(
+        "--dataset",
+        DATASET,
+        "--model",
+        str(tiny_gguf),
+        "--output",
+        str(tmp_path),
+    )
+    assert result.returncode == 2
+    assert "is a directory" in result.stderr
+    assert "Traceback" not in result.stderr

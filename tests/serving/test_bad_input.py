@@ -142,3 +142,28 @@ def test_odd_bodies_never_cause_a_server_error(vetted_server, body):
     response = _post(vetted_server, body)
     assert 400 <= response.status_code < 500
     _error(response)
+
+
+def test_oversized_body_is_a_413_before_it_is_read(vetted_server):
+    huge = "x" * 2_000_000
+    body = {"model": MODEL, "messages": [{"role": "user", "content": huge}]}
+    response = _post(vetted_server, body)
+    assert response.status_code == 413
+    error = _error(response)
+    assert error["code"] == "request_too_large"
+    assert "MAX_REQUEST_BYTES" in error["message"]
+
+
+def test_oversized_chunked_body_is_a_413(vetted_server):
+    def chunks():
+        for _ in range(40):
+            yield b"x" * 65536
+
+    response = httpx.post(
+        f"{vetted_server}{CHAT}",
+        content=chunks(),
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert response.status_code == 413
+    assert _error(response)["code"] == "request_too_large"
