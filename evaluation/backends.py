@@ -16,7 +16,7 @@ class GenerationParams:
     """Generation settings, named as llama.cpp names them; part of every record."""
 
     n_ctx: int = 2048
-    max_tokens: int = 160
+    max_tokens: int = 128
     temperature: float = 0.0
     seed: int = 42
     n_gpu_layers: int = 0

@@ -270,7 +270,7 @@ def main(
     ),
     prompt: Annotated[Path, typer.Option(help="Prompt template.")] = DEFAULT_PROMPT,
     limit: Annotated[int | None, typer.Option(min=1, help="First N cases.")] = None,
-    max_tokens: Annotated[int, typer.Option(min=1)] = 160,
+    max_tokens: Annotated[int, typer.Option(min=1)] = 128,
     n_ctx: Annotated[int, typer.Option(min=256)] = 2048,
     seed: int = 42,
     n_gpu_layers: Annotated[int, typer.Option(help="-1 puts all on the GPU.")] = 0,
