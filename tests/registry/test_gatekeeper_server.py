@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from cryptography.fernet import Fernet
 
 from registry.gatekeeper import GatekeeperSettings, create_app
 from registry.store import connect, ensure_experiment
@@ -54,6 +55,9 @@ def mlflow_server(tmp_path):
         **os.environ,
         "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
         "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
+        # Every server worker must decrypt the webhook secret another one
+        # stored; without a shared key each worker makes up its own.
+        "MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY": Fernet.generate_key().decode(),
     }
     command = [
         str(Path(sys.executable).parent / "mlflow"),
