@@ -56,6 +56,10 @@ def _check_header(path: Path) -> None:
         )
     if not path.is_file():
         raise ModelFileError(f"{path}: is not a file; pass the path of a .gguf file.")
+    if path.stat().st_size == 0:
+        raise ModelFileError(
+            f"{path}: the file is empty (0 bytes); fetch or copy the model again."
+        )
     with path.open("rb") as stream:
         magic = stream.read(4)
     if magic != GGUF_MAGIC:
@@ -71,9 +75,11 @@ def _open_reader(path: Path):
     try:
         return GGUFReader(path, "r")
     except (ValueError, IndexError, OSError, KeyError) as exc:
+        # The reader's own message speaks of numpy offsets, not of the file;
+        # it stays available as the cause.
         raise ModelFileError(
-            f"{path}: GGUF header or tensor table is unreadable ({exc}); "
-            "the file is corrupt or truncated: fetch it again."
+            f"{path}: the GGUF header or tensor table is unreadable; the file "
+            "is corrupt or truncated: fetch it again."
         ) from exc
 
 

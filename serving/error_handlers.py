@@ -110,10 +110,11 @@ def _param_name(path) -> str | None:
 
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    path = _shortened(request.url.path)
     if exc.status_code == 404:
-        message = f"no route {request.method} {request.url.path}; see /docs"
+        message = f"no route {request.method} {path}; see /docs"
     elif exc.status_code == 405:
-        message = f"{request.method} is not allowed on {request.url.path}"
+        message = f"{request.method} is not allowed on {path}"
     else:
         message = str(exc.detail)
     return error_response(
@@ -122,6 +123,11 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
         "invalid_request_error",
         headers=getattr(exc, "headers", None),
     )
+
+
+def _shortened(path: str, limit: int = 200) -> str:
+    """A path short enough to quote back: a client's long URL is not echoed whole."""
+    return path if len(path) <= limit else f"{path[:limit]}…"
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

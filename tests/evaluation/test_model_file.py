@@ -34,3 +34,10 @@ def test_file_that_is_not_gguf_is_refused(tmp_path):
     fake.write_bytes(b"PK\x03\x04 this is a zip archive")
     with pytest.raises(ModelFileError, match="not a GGUF file"):
         inspect_gguf(fake)
+
+
+def test_empty_file_is_called_empty(tmp_path):
+    empty = tmp_path / "empty.gguf"
+    empty.write_bytes(b"")
+    with pytest.raises(ModelFileError, match="the file is empty"):
+        inspect_gguf(empty)

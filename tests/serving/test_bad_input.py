@@ -167,3 +167,9 @@ def test_oversized_chunked_body_is_a_413(vetted_server):
     )
     assert response.status_code == 413
     assert _error(response)["code"] == "request_too_large"
+
+
+def test_a_very_long_unknown_path_is_not_echoed_whole(vetted_server):
+    response = httpx.get(f"{vetted_server}/{'a' * 20_000}", timeout=30)
+    assert response.status_code == 404
+    assert len(_error(response)["message"]) < 400
