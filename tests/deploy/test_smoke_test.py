@@ -141,9 +141,9 @@ def serving_api(tmp_path_factory, tiny_gguf) -> Iterator[str]:
     from tests.serving.conftest import (
         Registry,
         make_settings,
-        running_server,
         wait_until_settled,
     )
+    from tests.support.servers import running_server
 
     folder = tmp_path_factory.mktemp("smoke-registry")
     registry = Registry(f"sqlite:///{folder / 'mlflow.db'}", folder / "artifacts")

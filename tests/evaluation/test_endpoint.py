@@ -6,7 +6,6 @@ LlamaCppBackend on 127.0.0.1, so every request really generates.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 
@@ -15,6 +14,7 @@ import pytest
 from evaluation.backends import GenerationParams, LlamaCppBackend
 from evaluation.runner import evaluate
 from tests.conftest import REPO
+from tests.support.servers import free_port, running_server
 
 DATASET = REPO / "golden" / "dataset.jsonl"
 PARAMS = GenerationParams(max_tokens=16)
@@ -68,30 +68,12 @@ def _app(backend: LlamaCppBackend, traffic: _Traffic):
     return app
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tiny_gguf):
-    import uvicorn
-
     traffic = _Traffic()
-    port = _free_port()
     app = _app(LlamaCppBackend(tiny_gguf, PARAMS), traffic)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not instance.started:
-        assert time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", traffic
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with running_server(app) as base_url:
+        yield base_url, traffic
 
 
 def test_endpoint_answers_every_case_with_concurrent_requests(server):
@@ -126,7 +108,7 @@ def test_unreachable_endpoint_exits_2_saying_what_to_check(tmp_path):
 
     from evaluation.runner import cli
 
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     result = CliRunner().invoke(
         cli,
         [

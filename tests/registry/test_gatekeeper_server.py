@@ -6,30 +6,22 @@ The alias is changed through the server's REST API, as the MLflow UI does.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from cryptography.fernet import Fernet
 
 from registry.gatekeeper import GatekeeperSettings, create_app
 from registry.store import connect, ensure_experiment
 from tests.registry.conftest import MODEL, Registry
 from tests.registry.test_gatekeeper import SECRET, promote_with_cli_rules
+from tests.support.servers import free_port, running_server
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until(condition, seconds: float, what: str) -> None:
@@ -90,19 +82,9 @@ def running_gatekeeper(registry, mlflow_server, monkeypatch):
     settings = GatekeeperSettings(
         webhook_secret=SECRET, params_file=Path("params.yaml").resolve()
     )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    wait_until(lambda: answers(f"{url}/healthz"), 30, "gatekeeper")
-    yield f"{url}/webhooks/mlflow"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with running_server(create_app(settings)) as url:
+        wait_until(lambda: answers(f"{url}/healthz"), 30, "gatekeeper")
+        yield f"{url}/webhooks/mlflow"
 
 
 def test_ui_alias_change_to_a_failed_version_is_undone(

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import jwt
 import pytest
-import uvicorn
 
 from registry.promotion import promote
 from registry.store import connect, ensure_experiment
 from registry.versions import CandidateFacts, register_candidate
 from serving.app import create_app
 from serving.settings import ServingSettings
+from tests.support.servers import free_port, running_server
 from tests.support.tiny_gguf import write_tiny_gguf
 from yonca.hashing import sha256_file
 
@@ -156,31 +153,6 @@ def make_token(
     """A signed bearer token for ``subject``, expiring ``expires_in`` from now."""
     claims = {"sub": subject, "exp": int(time.time() + expires_in)}
     return jwt.encode(claims, secret, algorithm=algorithm, headers=headers)
-
-
-@contextmanager
-def running_server(app) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free local port; yield its base URL."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until_settled(base_url: str, timeout: float = 20) -> httpx.Response:

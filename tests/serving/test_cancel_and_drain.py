@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from serving.model_manager import ModelManager
-from tests.serving.conftest import MODEL, free_port
+from tests.serving.conftest import MODEL
+from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 USER = [{"role": "user", "content": "salam"}]

@@ -21,9 +21,9 @@ from tests.serving.conftest import (
     MODEL,
     Registry,
     make_settings,
-    running_server,
     wait_until_settled,
 )
+from tests.support.servers import running_server
 
 FUZZED_PATHS = [
     "/v1/chat/completions",
