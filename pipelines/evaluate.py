@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,14 @@ METRICS = Path("metrics/eval.json")
 def evaluate_candidate(params: dict[str, Any]) -> None:
     from evaluation.backends import GenerationParams
     from evaluation.plots import write_plots
+    from evaluation.record import judge_metrics
     from evaluation.runner import evaluate
     from pipelines.settings import (
         EvaluationParams,
         GateParams,
         MlflowParams,
         ModelParams,
+        judge_settings,
         read_section,
         score_weights,
     )
@@ -44,14 +47,22 @@ def evaluate_candidate(params: dict[str, Any]) -> None:
         weights=score_weights(settings),
         limit=settings.limit,
         cache_dir=settings.cache_dir,
+        judge=judge_settings(settings),
     )
-    record["plots"] = [str(path) for path in write_plots(record, RECORD)]
-
     client = connect(resolve_tracking_uri(tracking.tracking_uri))
     experiment_id = ensure_experiment(
         client, tracking.experiment, tracking.artifact_location
     )
-    record["run_id"] = log_evaluation(client, experiment_id, record)
+    # The charts are drawn aside and moved beside the record only once the
+    # run is logged: a failed logging call leaves the previous outputs whole.
+    RECORD.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=RECORD.parent) as staging:
+        drafts = write_plots(record, Path(staging) / RECORD.name)
+        record["plots"] = [str(draft) for draft in drafts]
+        record["run_id"] = log_evaluation(client, experiment_id, record)
+        for key, value in judge_metrics(record).items():
+            client.log_metric(record["run_id"], key, value)
+        record["plots"] = [str(_move_beside(draft, RECORD)) for draft in drafts]
     write_json(RECORD, record)
     write_json(METRICS, _metrics(record))
     print(
@@ -60,6 +71,12 @@ def evaluate_candidate(params: dict[str, Any]) -> None:
         f"cache_hit_rate={record['summary']['cache']['hit_rate']:.0%} "
         f"run_id={record['run_id']}"
     )
+
+
+def _move_beside(draft: Path, record: Path) -> Path:
+    final = record.parent / draft.name
+    draft.replace(final)
+    return final
 
 
 def _metrics(record: dict[str, Any]) -> dict[str, Any]:
@@ -75,6 +92,7 @@ def _metrics(record: dict[str, Any]) -> dict[str, Any]:
         "fact_recall": summary["fact_recall"],
         "similarity": summary["similarity"],
         "cache_hit_rate": summary["cache"]["hit_rate"],
+        **({"judge": summary["judge"]} if summary.get("judge") else {}),
     }
 
 

@@ -15,28 +15,49 @@ class StageInputError(Exception):
     """An output of an earlier stage that this stage reads is missing."""
 
 
-def run_stage(name: str, body: Callable[[dict[str, Any]], None]) -> None:
-    """Set up logging and privacy, call ``body(params)``, map errors to exits.
+class StageFailedError(Exception):
+    """The stage ran on usable input and its outcome is a failure."""
 
-    Errors of unusable input exit 2, any other known error exits 1; both print
+
+def run_stage(name: str, body: Callable[[dict[str, Any]], None]) -> None:
+    """Run a stage as a program: exit with :func:`stage_exit_code`'s code."""
+    code = stage_exit_code(name, body)
+    if code != EXIT_OK:
+        sys.exit(code)
+
+
+def stage_exit_code(name: str, body: Callable[[dict[str, Any]], None]) -> int:
+    """Set up logging and privacy, call ``body(params)``, map errors to codes.
+
+    Errors of unusable input give 2, any other known error gives 1; both print
     one line naming the stage and the error's own explanation.
     """
     from evaluation.errors import EvaluationError, UnusableInputError
     from registry.errors import RegistryError
+    from synthetic.errors import DataInputError, GenerationError, StorageError
     from yonca.logs import configure_logging
     from yonca.params import ParamsError, load_params
     from yonca.privacy import disable_telemetry
 
+    unusable = (
+        UnusableInputError,
+        ParamsError,
+        StageInputError,
+        GenerationError,
+        DataInputError,
+    )
+    failed = (EvaluationError, RegistryError, StorageError, StageFailedError)
     disable_telemetry()
     configure_logging()
     try:
         body(load_params())
-    except (UnusableInputError, ParamsError, StageInputError) as exc:
+    except unusable as exc:
         print(f"{name}: error: {exc}", file=sys.stderr)
-        sys.exit(EXIT_UNUSABLE)
-    except (EvaluationError, RegistryError) as exc:
+        return EXIT_UNUSABLE
+    except failed as exc:
         print(f"{name}: error: {exc}", file=sys.stderr)
-        sys.exit(EXIT_FAILED)
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def write_json(path: Path, data: Any) -> None:

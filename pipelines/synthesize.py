@@ -9,46 +9,38 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
-from pipelines.stage import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE
-from synthetic.errors import GenerationError, ParameterError, StorageError
-from synthetic.parameters import from_section
-from synthetic.workflow import synthesize
-from yonca.logs import configure_logging
-from yonca.params import ParamsError, load_params, section
-from yonca.privacy import disable_telemetry
+from pipelines.stage import stage_exit_code
+
+
+def synthesize_farms(params: dict[str, Any]) -> None:
+    from synthetic.errors import ParameterError
+    from synthetic.parameters import from_section
+    from synthetic.workflow import synthesize
+    from yonca.params import ParamsError, section
+
+    try:
+        settings = from_section(section(params, "synthetic"))
+    except ParameterError as exc:
+        raise ParamsError(
+            f"unusable parameter synthetic.{exc.parameter} in params.yaml: {exc}"
+        ) from exc
+    result = synthesize(
+        seed=settings.seed,
+        farms=settings.farms,
+        out_dir=settings.out_dir,
+        chunk_size=settings.chunk_size,
+        season=settings.season,
+        workers=settings.workers,
+        database_url=os.environ.get("DATABASE_URL"),
+        region_weights=settings.region_weights,
+    )
+    print(result.summary_line())
 
 
 def main() -> int:
-    disable_telemetry()
-    configure_logging()
-    try:
-        params = from_section(section(load_params(), "synthetic"))
-        result = synthesize(
-            seed=params.seed,
-            farms=params.farms,
-            out_dir=params.out_dir,
-            chunk_size=params.chunk_size,
-            season=params.season,
-            workers=params.workers,
-            database_url=os.environ.get("DATABASE_URL"),
-            region_weights=params.region_weights,
-        )
-    except ParameterError as exc:
-        print(
-            f"synthesize: unusable parameter synthetic.{exc.parameter} in "
-            f"params.yaml: {exc}",
-            file=sys.stderr,
-        )
-        return EXIT_UNUSABLE
-    except (ParamsError, GenerationError) as exc:
-        print(f"synthesize: unusable parameters: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
-    except StorageError as exc:
-        print(f"synthesize: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    print(result.summary_line())
-    return EXIT_OK
+    return stage_exit_code("synthesize", synthesize_farms)
 
 
 if __name__ == "__main__":

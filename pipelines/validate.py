@@ -11,38 +11,36 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
-from pipelines.stage import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE
-from synthetic.errors import DataInputError
-from synthetic.workflow import validate_directory, write_report
-from yonca.logs import configure_logging
-from yonca.params import ParamsError, load_params, section
-from yonca.privacy import disable_telemetry
+from pipelines.stage import StageFailedError, stage_exit_code
 
 REPORT_DIR = Path("reports/validation")
 SUMMARY_PATH = REPORT_DIR / "summary.json"
 DOCS_DIR = REPORT_DIR / "docs"
 
 
-def main() -> int:
-    disable_telemetry()
-    configure_logging()
-    try:
-        data_dir = Path(section(load_params(), "synthetic")["out_dir"])
-        report = validate_directory(data_dir, raise_on_failure=False, docs_dir=DOCS_DIR)
-    except (ParamsError, KeyError) as exc:
-        print(f"validate: unusable parameters: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
-    except DataInputError as exc:
-        print(f"validate: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
+def validate_tables(params: dict[str, Any]) -> None:
+    from synthetic.workflow import validate_directory, write_report
+    from yonca.params import ParamsError, section
 
+    out_dir = section(params, "synthetic").get("out_dir")
+    if not out_dir:
+        raise ParamsError(
+            "synthetic.out_dir is missing in params.yaml; set it to the folder "
+            "the synthesize stage writes (data/synthetic by default)"
+        )
+    report = validate_directory(
+        Path(out_dir), raise_on_failure=False, docs_dir=DOCS_DIR
+    )
     write_report(report, SUMMARY_PATH)
     if not report.success:
-        print(report.summary(), file=sys.stderr)
-        return EXIT_FAILED
+        raise StageFailedError(report.summary())
     print(f"{report.summary()} Summary written to {SUMMARY_PATH}.")
-    return EXIT_OK
+
+
+def main() -> int:
+    return stage_exit_code("validate", validate_tables)
 
 
 if __name__ == "__main__":

@@ -11,11 +11,11 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import structlog
-from anyio import CancelScope, to_thread
+from anyio import CancelScope
 
 from serving.engine import Piece, Prompt, Sampling
 from serving.errors import ContextWindowError, ServingError
@@ -110,54 +110,142 @@ def _given(value, default):
     return default if value is None else value
 
 
+class Generation:
+    """One request planned and decoded in a single worker thread.
+
+    The thread tokenizes the prompt, hands the planned :class:`Job` to the
+    event loop, then decodes at once: decoding goes on while the response
+    headers travel, and the request costs one thread hop rather than one for
+    planning and one for decoding. Streamed, each piece is handed over as it
+    is decoded, without waiting for the previous one to be sent; whole, the
+    answer is handed over once, joined.
+
+    ``stop`` asks the thread to end after the piece it is decoding and waits
+    for it: the llama context must be idle before the next turn begins.
+    """
+
+    _END = object()
+
+    def __init__(
+        self,
+        request: ChatCompletionRequest | CompletionRequest,
+        served: ServedModel,
+        settings: ServingSettings,
+    ) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._items: asyncio.Queue = asyncio.Queue()
+        self._cancel = threading.Event()
+        self._whole = not request.stream
+        self._worker = self._loop.run_in_executor(
+            None, self._run, request, served, settings
+        )
+
+    async def planned(self) -> Job:
+        """The planned job, or the client's mistake that stopped planning."""
+        item = await self._items.get()
+        if isinstance(item, BaseException):
+            await self.stop()
+            raise item
+        return item
+
+    async def pieces(self) -> AsyncIterator[Piece]:
+        """Decoded pieces in order; the last carries the finish reason."""
+        while (item := await self._items.get()) is not self._END:
+            if isinstance(item, Exception):
+                raise item
+            yield item
+
+    async def stop(self) -> None:
+        self._cancel.set()
+        # Shielded: a client that disconnects cancels this task, and the
+        # model must not be handed on while the thread still decodes.
+        with CancelScope(shield=True):
+            await self._worker
+
+    def cancel(self) -> None:
+        """Ask the thread to stop after the piece it is decoding."""
+        self._cancel.set()
+
+    def _run(self, request, served: ServedModel, settings: ServingSettings) -> None:
+        hand_over = self._loop.call_soon_threadsafe
+        try:
+            job = plan(request, served, settings)
+        except Exception as exc:  # re-raised by planned(), in the event loop
+            hand_over(self._items.put_nowait, exc)
+            return
+        hand_over(self._items.put_nowait, job)
+
+        try:
+            if self._whole:
+                hand_over(self._items.put_nowait, self._collect(job))
+            else:
+                self._decode(job, hand_over)
+        except Exception as exc:  # re-raised by pieces(), in the event loop
+            hand_over(self._items.put_nowait, exc)
+        finally:
+            hand_over(self._items.put_nowait, self._END)
+
+    def _decode(self, job: Job, hand_over) -> None:
+        pieces = job.served.engine.stream(job.prompt, job.sampling)
+        try:
+            for piece in pieces:
+                hand_over(self._items.put_nowait, piece)
+                if self._cancel.is_set():
+                    break
+        finally:
+            pieces.close()
+
+    def _collect(self, job: Job) -> Piece:
+        parts, last = [], Piece("", "stop")
+        pieces = job.served.engine.stream(job.prompt, job.sampling)
+        try:
+            for piece in pieces:
+                parts.append(piece.text)
+                last = piece
+                if self._cancel.is_set():
+                    break
+        finally:
+            pieces.close()
+        return Piece("".join(parts), last.finish_reason, last.completion_tokens)
+
+
 async def complete(
     job: Job,
+    generation: Generation,
     metrics: ServingMetrics,
-    disconnected: Callable[[], asyncio.Future],
+    disconnected: Callable[[], Awaitable[bool]],
 ) -> dict:
-    """Generate the whole answer; stop early if the client goes away."""
-    cancel = threading.Event()
-    watcher = asyncio.create_task(_watch(disconnected, cancel))
+    """The whole answer; generation stops early if the client goes away."""
+    watcher = asyncio.create_task(_watch(disconnected, generation))
     started = time.perf_counter()
     try:
-        text, last = await to_thread.run_sync(_collect, job, cancel)
+        # A whole generation hands over one piece: the joined answer.
+        answer = Piece("", "stop")
+        async for piece in generation.pieces():
+            answer = piece
     finally:
         watcher.cancel()
-    job.completion_tokens = last.completion_tokens
-    metrics.record_generation(last.completion_tokens, time.perf_counter() - started)
-    return _whole_body(job, text, last.finish_reason or "stop")
+        await generation.stop()
+    job.completion_tokens = answer.completion_tokens
+    metrics.record_generation(answer.completion_tokens, time.perf_counter() - started)
+    return _whole_body(job, answer.text, answer.finish_reason or "stop")
 
 
-async def _watch(disconnected, cancel: threading.Event) -> None:
+async def _watch(disconnected, generation: Generation) -> None:
     while not await disconnected():
         await asyncio.sleep(_DISCONNECT_POLL_SECONDS)
-    cancel.set()
-
-
-def _collect(job: Job, cancel: threading.Event) -> tuple[str, Piece]:
-    parts, last = [], Piece("", "stop")
-    pieces = job.served.engine.stream(job.prompt, job.sampling)
-    try:
-        for piece in pieces:
-            parts.append(piece.text)
-            last = piece
-            if cancel.is_set():
-                break
-    finally:
-        pieces.close()
-    return "".join(parts), last
+    generation.cancel()
 
 
 async def stream(
-    job: Job, metrics: ServingMetrics, on_close: Callable[[], None]
+    job: Job, generation: Generation, metrics: ServingMetrics
 ) -> AsyncIterator[bytes]:
     """Server-sent events in OpenAI's chunk format, ending with ``[DONE]``."""
     started = time.perf_counter()
-    decoder = _Decoder(job)
     try:
         if job.kind == CHAT:
             yield sse_event(_chunk(job, {"role": "assistant", "content": ""}, None))
-        async for piece in decoder:
+        async for piece in generation.pieces():
             delta = {"content": piece.text} if piece.text else {}
             job.completion_tokens = piece.completion_tokens
             yield sse_event(_chunk(job, delta, piece.finish_reason))
@@ -170,57 +258,8 @@ async def stream(
         log.error("generation.failed", reason=exc.message, cause=repr(exc.__cause__))
         yield sse_event(_error_event())
     finally:
-        await decoder.stop()
-        seconds = time.perf_counter() - started
-        metrics.record_generation(job.completion_tokens, seconds)
-        on_close()
-
-
-class _Decoder:
-    """Decodes a job in one worker thread and hands its pieces to the event loop.
-
-    The thread does not wait for each piece to be sent, so decoding goes on
-    while the previous piece travels (a thread hop per token would add its
-    latency to every token). ``stop`` asks the thread to end after the piece
-    it is decoding and waits for it: the llama context must be idle before
-    the next request's turn begins.
-    """
-
-    _END = object()
-
-    def __init__(self, job: Job) -> None:
-        self._job = job
-        self._loop = asyncio.get_running_loop()
-        self._pieces: asyncio.Queue = asyncio.Queue()
-        self._cancel = threading.Event()
-        self._worker = self._loop.run_in_executor(None, self._decode)
-
-    def _decode(self) -> None:
-        hand_over = self._loop.call_soon_threadsafe
-        pieces = self._job.served.engine.stream(self._job.prompt, self._job.sampling)
-        try:
-            for piece in pieces:
-                hand_over(self._pieces.put_nowait, piece)
-                if self._cancel.is_set():
-                    break
-        except Exception as exc:  # re-raised in the event loop, where it is handled
-            hand_over(self._pieces.put_nowait, exc)
-        finally:
-            pieces.close()
-            hand_over(self._pieces.put_nowait, self._END)
-
-    async def __aiter__(self) -> AsyncIterator[Piece]:
-        while (item := await self._pieces.get()) is not self._END:
-            if isinstance(item, Exception):
-                raise item
-            yield item
-
-    async def stop(self) -> None:
-        self._cancel.set()
-        # Shielded: a client that disconnects cancels this task, and the
-        # model must not be handed on while the thread still decodes.
-        with CancelScope(shield=True):
-            await self._worker
+        await generation.stop()
+        metrics.record_generation(job.completion_tokens, time.perf_counter() - started)
 
 
 def _whole_body(job: Job, text: str, finish_reason: str) -> dict:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
-from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from serving.degraded import FINGERPRINT, rules_response
 from serving.errors import UnknownModelError
-from serving.generation import Job, complete, plan, stream
+from serving.generation import Generation, Job, complete, stream
 from serving.queue import Turn
 from serving.schemas import ChatCompletionRequest, CompletionRequest
 from serving.services import AnswerSource, Services
@@ -57,32 +56,39 @@ async def _generate(body: ChatCompletionRequest | CompletionRequest, request: Re
         return rules_response(body, services)
     services.manager.require_ready()  # 503 at once rather than after queueing
 
-    job, turn = await _start(body, services)
+    job, generation, turn = await _start(body, services)
     request.state.job = job
     release = _once(job.served.release, turn.release)
     if body.stream:
         return ReleasingStreamingResponse(
-            stream(job, services.metrics, release), release=release
+            stream(job, generation, services.metrics),
+            finish=generation.stop,
+            release=release,
         )
     try:
-        return await complete(job, services.metrics, request.is_disconnected)
+        return await complete(
+            job, generation, services.metrics, request.is_disconnected
+        )
     finally:
         release()
 
 
-async def _start(body, services: Services) -> tuple[Job, Turn]:
+async def _start(body, services: Services) -> tuple[Job, Generation, Turn]:
     """Take a turn at the model, check the current model out and plan the job."""
     turn = await services.queue.take_turn()
-    served = None
+    served = generation = None
     try:
         served = services.manager.check_out()
-        job = await to_thread.run_sync(plan, body, served, services.settings)
+        generation = Generation(body, served, services.settings)
+        job = await generation.planned()
     except BaseException:
+        if generation is not None:
+            await generation.stop()
         if served is not None:
             served.release()
         turn.release()
         raise
-    return job, turn
+    return job, generation, turn
 
 
 def _check_model_name(name: str, services: Services) -> None:
@@ -111,18 +117,30 @@ def _once(*actions: Callable[[], None]) -> Callable[[], None]:
 
 
 class ReleasingStreamingResponse(StreamingResponse):
-    """An SSE response that frees the model even if it never starts streaming."""
+    """An SSE response that frees the model even if it never starts streaming.
 
-    def __init__(self, content, *, release: Callable[[], None]) -> None:
+    ``finish`` waits for the generation to stop, so the model is released
+    only once its context is idle.
+    """
+
+    def __init__(
+        self,
+        content,
+        *,
+        finish: Callable[[], Awaitable[None]],
+        release: Callable[[], None],
+    ) -> None:
         super().__init__(
             content,
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
+        self._finish = finish
         self._release = release
 
     async def __call__(self, scope, receive, send) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
+            await self._finish()
             self._release()
