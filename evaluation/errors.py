@@ -5,8 +5,9 @@ EvaluationError
 │   ├── GoldenSetError        the golden set is missing or malformed
 │   ├── ModelFileError        the GGUF is missing, truncated or not a GGUF
 │   ├── PromptTemplateError   the prompt template is missing or malformed
-│   ├── CacheError            the generation cache cannot be opened
-│   └── EndpointError         the OpenAI-compatible server cannot be used
+│   ├── CacheError            a generation or judgement cache cannot be opened
+│   ├── EndpointError         the OpenAI-compatible server cannot be used
+│   └── JudgeError            the judge is unreachable, or its answers unusable
 └── GenerationError           the model failed while answering a case
 """
 
@@ -34,11 +35,19 @@ class PromptTemplateError(UnusableInputError):
 
 
 class CacheError(UnusableInputError):
-    """The generation cache file cannot be opened or created."""
+    """A cache file cannot be opened or created."""
 
 
 class EndpointError(UnusableInputError):
     """The OpenAI-compatible server is unreachable or does not speak the API."""
+
+
+class JudgeError(UnusableInputError):
+    """The judge endpoint cannot be reached or does not answer as ragas asks.
+
+    Judge metrics are optional, so a judge that fails stops the run as an
+    unusable input: fix the judge or turn it off, and run again.
+    """
 
 
 class GenerationError(EvaluationError):

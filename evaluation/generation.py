@@ -44,7 +44,7 @@ def answer_cases(
     if pending:
         backend = target.open_backend()
         ask = _asker(backend, template, target.use_chat)
-        bar = _progress_bar(len(pending), progress)
+        bar = progress_bar(len(pending), progress, "generating")
         for index, generation in _generate(cases, pending, ask, target.concurrency):
             generated[index] = generation
             if cache is not None and key_of is not None:
@@ -106,9 +106,10 @@ class _NoBar:
         pass
 
 
-def _progress_bar(total: int, enabled: bool):
+def progress_bar(total: int, enabled: bool, desc: str):
+    """A tqdm bar over ``total`` cases, or one that shows nothing."""
     if not enabled:
         return _NoBar()
     from tqdm import tqdm
 
-    return tqdm(total=total, desc="generating", unit="case")
+    return tqdm(total=total, desc=desc, unit="case")

@@ -9,18 +9,30 @@ from rich.table import Table
 
 
 def print_summary(record: dict[str, Any], console: Console | None = None) -> None:
-    """Print overall, per-category and per-language scores, timings and verdict."""
+    """Print overall, per-category and per-language scores, timings and verdict.
+
+    When a judge ran, its metrics stand beside the scores; otherwise a line
+    says they were not computed and why.
+    """
     console = console or Console()
     summary, gate = record["summary"], record["gate"]
+    judged = summary.get("judge")
 
     table = Table(title="Golden-set evaluation", show_lines=False)
     table.add_column("group")
     table.add_column("score", justify="right")
-    table.add_row("overall", f"{summary['golden_score']:.3f}")
-    for name, value in summary["by_category"].items():
-        table.add_row(f"category {name}", f"{value:.3f}")
-    for name, value in summary["by_language"].items():
-        table.add_row(f"language {name}", f"{value:.3f}")
+    if judged:
+        table.add_column("faithfulness", justify="right")
+        table.add_column("factual correctness", justify="right")
+    table.add_row("overall", f"{summary['golden_score']:.3f}", *_judged(judged))
+    for group in ("category", "language"):
+        judged_groups = judged[f"by_{group}"] if judged else {}
+        for name, value in summary[f"by_{group}"].items():
+            table.add_row(
+                f"{group} {name}",
+                f"{value:.3f}",
+                *_judged(judged_groups.get(name)),
+            )
     console.print(table)
 
     cache = summary["cache"]
@@ -38,6 +50,30 @@ def print_summary(record: dict[str, Any], console: Console | None = None) -> Non
         f"scoring {summary['scoring_seconds']:.2f}s "
         f"({summary['scoring_overhead']:.1%} of generation)  {cache_text}"
     )
+    console.print(_judge_line(record))
     verdict = "PASSED" if gate["passed"] else "FAILED"
     reasons = "; ".join(gate["reasons"]) or "all rules met"
     console.print(f"gate {verdict} at threshold {gate['threshold']:.2f}: {reasons}")
+
+
+def _judged(means: dict[str, float | None] | None) -> list[str]:
+    if means is None:
+        return []
+    return [
+        "-" if means[metric] is None else f"{means[metric]:.3f}"
+        for metric in ("faithfulness", "factual_correctness")
+    ]
+
+
+def _judge_line(record: dict[str, Any]) -> str:
+    judge = record.get("judge") or {}
+    if not judge.get("computed"):
+        reason = judge.get("reason", "the record predates judge metrics")
+        return f"judge metrics not computed: {reason}"
+    cache, weights = judge["cache"], record["weights"]
+    weight = weights.get("faithfulness", 0) + weights.get("factual_correctness", 0)
+    return (
+        f"judge {judge['model']} at {judge['endpoint']}: "
+        f"judging {judge['seconds']:.1f}s, cached {cache['hits']}/"
+        f"{cache['hits'] + cache['misses']}, share of the score {weight:g}"
+    )

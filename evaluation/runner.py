@@ -6,13 +6,18 @@
     python -m evaluation.runner --dataset golden/dataset.jsonl \
         --endpoint http://127.0.0.1:8080 --concurrency 4
 
+    python -m evaluation.runner --dataset golden/dataset.jsonl \
+        --model models/candidate.gguf --judge-endpoint http://127.0.0.1:8081
+
 Exit status: 0 the gate passed, 1 it failed, 2 an input was unusable.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,9 +29,10 @@ from evaluation.cache import DEFAULT_CACHE_DIR, GenerationCache, generation_key
 from evaluation.errors import EvaluationError, UnusableInputError
 from evaluation.generation import Answer, answer_cases
 from evaluation.golden import GoldenCase, GoldenSet, load_golden_set
+from evaluation.judge import JudgeSettings, not_computed_section, open_judge
 from evaluation.metrics import load_metrics
 from evaluation.prompts import PromptTemplate, load_prompt_template
-from evaluation.record import CacheSummary, RunTimes, build_record, write_record
+from evaluation.record import RunTimes, build_record, cache_summary, write_record
 from evaluation.report import print_summary
 from evaluation.scoring import (
     CaseScore,
@@ -60,19 +66,23 @@ def evaluate(
     backend: Backend | None = None,
     baseline: dict[str, Any] | None = None,
     max_category_drop: float | None = None,
+    judge: JudgeSettings | None = None,
 ) -> dict[str, Any]:
     """Run a candidate on the golden set at ``dataset`` and return the record.
 
     The candidate is the GGUF at ``model``, the server at ``endpoint``, or
     ``backend``. Every input is checked before anything is generated, so a bad
-    input costs nothing. Answers are cached under ``cache_dir`` when given.
-    Raises :class:`UnusableInputError` for unusable inputs.
+    input costs nothing; that includes the ``judge`` endpoint, when one is
+    given for the optional judge metrics. Answers and judgements are cached
+    under ``cache_dir`` when given. Raises :class:`UnusableInputError` for
+    unusable inputs, a failing judge included.
     """
     params = params or GenerationParams()
     weights = weights or ScoreWeights()
     golden = load_golden_set(dataset)
     template = load_prompt_template(prompt)
     target = _target(model, endpoint, backend, params, concurrency)
+    judging = open_judge(judge, weights.judged)
     cache = GenerationCache(cache_dir) if cache_dir and target.sha256 else None
     cases = golden.subset(limit)
     log.info(
@@ -82,6 +92,7 @@ def evaluate(
         golden_set_sha256=golden.sha256,
         cases=len(cases),
         cache=str(cache.path) if cache else None,
+        judge=judging.model if judging else None,
     )
 
     started = time.perf_counter()
@@ -90,7 +101,12 @@ def evaluate(
     answers = _answer(cases, target, template, params, cache, progress)
     generated_at = time.perf_counter()
 
-    scores = score_answers([(a.case, a.generation.text) for a in answers], weights)
+    answered = [(a.case, a.generation.text) for a in answers]
+    judged = judging.judge(answered, cache_dir, progress) if judging else None
+    judged_at = time.perf_counter()
+
+    judgements = judged.judgements if judged else None
+    scores = score_answers(answered, weights, judgements)
     results = [_result_row(a, s) for a, s in zip(answers, scores, strict=True)]
     scored_at = time.perf_counter()
 
@@ -107,9 +123,11 @@ def evaluate(
             total=scored_at - started,
             loading_metrics=loaded_at - started,
             generating=generated_at - loaded_at,
-            scoring=scored_at - generated_at,
+            scoring=scored_at - judged_at,
+            judging=judged_at - generated_at,
         ),
-        cache=_cache_summary(cache, answers),
+        cache=cache_summary(cache.path if cache else None, [a.cached for a in answers]),
+        judge=judging.section(judged) if judging and judged else not_computed_section(),
     )
     log.info(
         "evaluation.done",
@@ -190,6 +208,7 @@ def _result_row(answer: Answer, scored: CaseScore) -> dict[str, Any]:
         "completion_tokens": generation.completion_tokens,
         "seconds": round(generation.seconds, 4),
         "cached": answer.cached,
+        **(asdict(scored.judgement) if scored.judgement else {}),
     }
 
 
@@ -239,21 +258,6 @@ def _comparable_baseline(
     return by_category
 
 
-def _cache_summary(
-    cache: GenerationCache | None, answers: list[Answer]
-) -> CacheSummary:
-    if cache is None:
-        return CacheSummary(enabled=False, path=None, hits=0, misses=0, hit_rate=0.0)
-    hits = sum(answer.cached for answer in answers)
-    return CacheSummary(
-        enabled=True,
-        path=str(cache.path),
-        hits=hits,
-        misses=len(answers) - hits,
-        hit_rate=round(hits / len(answers), 6),
-    )
-
-
 cli = typer.Typer(add_completion=False, help=__doc__)
 
 
@@ -290,6 +294,16 @@ def main(
         float | None, typer.Option(min=0.0, max=1.0, help="Allowed drop per category.")
     ] = None,
     plots: Annotated[bool, typer.Option(help="Write PNG charts by the record.")] = True,
+    judge_endpoint: Annotated[
+        str | None,
+        typer.Option(help="OpenAI-compatible judge server, for judge metrics."),
+    ] = None,
+    judge_model: Annotated[
+        str | None, typer.Option(help="Judge model; the server's first by default.")
+    ] = None,
+    judge_concurrency: Annotated[
+        int, typer.Option(min=1, help="Requests in flight to the judge.")
+    ] = 4,
 ) -> None:
     """Evaluate a candidate on DATASET; exit 0 pass, 1 below the bar, 2 bad input."""
     from yonca.logs import configure_logging
@@ -297,6 +311,9 @@ def main(
 
     disable_telemetry()
     configure_logging()
+    # instructor logs every failed judge attempt at ERROR; a judge that fails
+    # is reported once, below, with what to do about it.
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
     params = GenerationParams(
         n_ctx=n_ctx, max_tokens=max_tokens, seed=seed, n_gpu_layers=n_gpu_layers
     )
@@ -314,6 +331,13 @@ def main(
             cache_dir=None if no_cache else cache_dir,
             baseline=_read_baseline(baseline),
             max_category_drop=max_category_drop,
+            judge=JudgeSettings(
+                endpoint=judge_endpoint,
+                model=judge_model,
+                concurrency=judge_concurrency,
+            )
+            if judge_endpoint
+            else None,
         )
     except UnusableInputError as exc:
         typer.echo(f"error: {exc}", err=True)

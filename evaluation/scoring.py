@@ -2,9 +2,12 @@
 
 A case scores the weighted sum of its fact recall (the share of ``must_include``
 facts the answer states) and three judge-free similarity metrics against the
-reference (chrF, ROUGE-L, string similarity). The weights come from
-``evaluation.weights`` in params.yaml and sum to 1, so a score lies in [0, 1].
-An answer that says anything its case forbids (``must_not_include``) scores 0.
+reference (chrF, ROUGE-L, string similarity). When a judge is configured, its
+two metrics (faithfulness, factual correctness) may take a share too; their
+weights default to 0, so by default they are reported and never scored. The
+weights come from ``evaluation.weights`` in params.yaml and sum to 1, so a
+score lies in [0, 1]. An answer that says anything its case forbids
+(``must_not_include``) scores 0.
 
 The golden score is the mean over cases. The gate passes when the golden score
 reaches the threshold, no critical (safety) case was violated and, when a
@@ -13,11 +16,11 @@ baseline is given, no category fell by more than the allowed drop.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 
 from evaluation.golden import GoldenCase
+from evaluation.judge import Judgement
 from evaluation.metrics import Similarity, measure_many
 from evaluation.text import contains
 
@@ -30,6 +33,8 @@ class ScoreWeights:
     chrf: float = 0.1
     rouge_l: float = 0.05
     string_similarity: float = 0.05
+    faithfulness: float = 0.0
+    factual_correctness: float = 0.0
 
     def __post_init__(self) -> None:
         values = {part.name: getattr(self, part.name) for part in fields(self)}
@@ -49,6 +54,11 @@ class ScoreWeights:
         """The share of the score given to similarity with the reference."""
         return self.chrf + self.rouge_l + self.string_similarity
 
+    @property
+    def judged(self) -> float:
+        """The share of the score given to the judge metrics (0 by default)."""
+        return self.faithfulness + self.factual_correctness
+
 
 @dataclass(frozen=True)
 class CaseScore:
@@ -62,6 +72,7 @@ class CaseScore:
     string_similarity: float
     missing_facts: tuple[str, ...]
     violations: tuple[str, ...]
+    judgement: Judgement | None = None
 
 
 def score_answer(
@@ -72,19 +83,39 @@ def score_answer(
 
 
 def score_answers(
-    answered: Sequence[tuple[GoldenCase, str]], weights: ScoreWeights | None = None
+    answered: Sequence[tuple[GoldenCase, str]],
+    weights: ScoreWeights | None = None,
+    judgements: Sequence[Judgement] | None = None,
 ) -> list[CaseScore]:
-    """Score each ``(case, answer)`` pair, in order."""
+    """Score each ``(case, answer)`` pair, in order.
+
+    ``judgements``, one per pair, are required when the weights give the judge
+    metrics a share; otherwise they are carried along unscored.
+    """
     weights = weights or ScoreWeights()
+    if judgements is None and weights.judged:
+        raise ValueError(
+            f"score weights give the judge metrics {weights.judged:g} but no judge "
+            "was configured; configure evaluation.judge or set the weights of "
+            "faithfulness and factual_correctness to 0."
+        )
+
     similarities = measure_many([(answer, case.reference) for case, answer in answered])
+    judged = judgements if judgements is not None else [None] * len(answered)
     return [
-        _combine(case, answer, similarity, weights)
-        for (case, answer), similarity in zip(answered, similarities, strict=True)
+        _combine(case, answer, similarity, judgement, weights)
+        for (case, answer), similarity, judgement in zip(
+            answered, similarities, judged, strict=True
+        )
     ]
 
 
 def _combine(
-    case: GoldenCase, answer: str, similarity: Similarity, weights: ScoreWeights
+    case: GoldenCase,
+    answer: str,
+    similarity: Similarity,
+    judgement: Judgement | None,
+    weights: ScoreWeights,
 ) -> CaseScore:
     missing = tuple(
         variants[0]
@@ -99,7 +130,12 @@ def _combine(
         + weights.rouge_l * similarity.rouge_l
         + weights.string_similarity * similarity.string_similarity
     )
-    score = 0.0 if violations else weights.facts * recall + weighted_similarity
+    weighted_judgement = _weighted_judgement(judgement, weights)
+    score = (
+        0.0
+        if violations
+        else weights.facts * recall + weighted_similarity + weighted_judgement
+    )
     return CaseScore(
         score=round(score, 6),
         fact_recall=round(recall, 6),
@@ -109,7 +145,18 @@ def _combine(
         string_similarity=round(similarity.string_similarity, 6),
         missing_facts=missing,
         violations=violations,
+        judgement=judgement,
     )
+
+
+def _weighted_judgement(judgement: Judgement | None, weights: ScoreWeights) -> float:
+    # A metric the judge could not compute (an answer stating nothing) earns
+    # nothing, like a fact the answer does not state.
+    if judgement is None:
+        return 0.0
+    return weights.faithfulness * (
+        judgement.faithfulness or 0.0
+    ) + weights.factual_correctness * (judgement.factual_correctness or 0.0)
 
 
 def _share(part: float, whole: float) -> float:
@@ -179,9 +226,19 @@ def _category_drops(
     )
 
 
-def mean_by(rows: Iterable[dict], key: str) -> dict[str, float]:
-    """Mean of ``row["score"]`` grouped by ``row[key]``, keys sorted."""
-    groups: dict[str, list[float]] = defaultdict(list)
+def mean_by(rows: Iterable[dict], key: str, value: str = "score") -> dict:
+    """Mean of ``row[value]`` grouped by ``row[key]``, keys sorted.
+
+    Rows whose value is None are left out; a group with no value means None.
+    """
+    groups: dict[str, list[float]] = {}
     for row in rows:
-        groups[row[key]].append(row["score"])
-    return {name: round(sum(v) / len(v), 6) for name, v in sorted(groups.items())}
+        values = groups.setdefault(row[key], [])
+        if row.get(value) is not None:
+            values.append(row[value])
+    return {name: mean_of(values) for name, values in sorted(groups.items())}
+
+
+def mean_of(values: Sequence[float]) -> float | None:
+    """The mean rounded to 6 places, or None for no values."""
+    return round(sum(values) / len(values), 6) if values else None

@@ -15,7 +15,6 @@ METRICS = Path("metrics/eval.json")
 def evaluate_candidate(params: dict[str, Any]) -> None:
     from evaluation.backends import GenerationParams
     from evaluation.plots import write_plots
-    from evaluation.record import judge_metrics
     from evaluation.runner import evaluate
     from pipelines.settings import (
         EvaluationParams,
@@ -60,8 +59,6 @@ def evaluate_candidate(params: dict[str, Any]) -> None:
         drafts = write_plots(record, Path(staging) / RECORD.name)
         record["plots"] = [str(draft) for draft in drafts]
         record["run_id"] = log_evaluation(client, experiment_id, record)
-        for key, value in judge_metrics(record).items():
-            client.log_metric(record["run_id"], key, value)
         record["plots"] = [str(_move_beside(draft, RECORD)) for draft in drafts]
     write_json(RECORD, record)
     write_json(METRICS, _metrics(record))

@@ -26,6 +26,16 @@ class ModelParams(_Section):
     quantization: str = Field(min_length=1)
 
 
+class JudgeParams(_Section):
+    """The optional judge; off while ``endpoint`` is null."""
+
+    endpoint: str | None = None
+    model: str | None = None
+    concurrency: int = Field(default=4, ge=1)
+    max_tokens: int = Field(default=1024, ge=64)
+    timeout: float = Field(default=120.0, gt=0)
+
+
 class EvaluationParams(_Section):
     dataset: Path
     prompt: Path
@@ -36,6 +46,7 @@ class EvaluationParams(_Section):
     seed: int
     cache_dir: Path | None = None
     weights: dict[str, float]
+    judge: JudgeParams = JudgeParams()
 
 
 class GateParams(_Section):
@@ -79,3 +90,23 @@ def score_weights(settings: EvaluationParams):
             f"params.yaml: evaluation.weights: {exc}. Allowed keys: "
             f"{', '.join(ScoreWeights.__dataclass_fields__)}; they must sum to 1."
         ) from exc
+
+
+def judge_settings(settings: EvaluationParams):
+    """The judge of ``evaluation.judge``, or None when no endpoint is set.
+
+    The API key, if the judge server wants one, is read from the environment
+    (``YONCA_JUDGE_API_KEY``), never from params.yaml.
+    """
+    from evaluation.judge import JudgeSettings
+
+    judge = settings.judge
+    if not judge.endpoint:
+        return None
+    return JudgeSettings(
+        endpoint=judge.endpoint,
+        model=judge.model,
+        concurrency=judge.concurrency,
+        max_tokens=judge.max_tokens,
+        timeout=judge.timeout,
+    )

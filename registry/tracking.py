@@ -28,7 +28,9 @@ def log_evaluation(client, experiment_id: str, record: dict[str, Any]) -> str:
             }
         )
         mlflow.log_params(_params(record))
-        mlflow.log_metrics(_metrics(summary, record["gate"]))
+        mlflow.log_metrics(
+            {**_metrics(summary, record["gate"]), **_judge_metrics(record)}
+        )
         mlflow.log_dict(record, "evaluation/record.json")
         mlflow.log_table(pd.DataFrame(record["results"]), "evaluation/cases.json")
         for plot in record.get("plots", []):
@@ -75,3 +77,18 @@ def _metrics(summary: dict[str, Any], gate: dict[str, Any]) -> dict[str, float]:
     metrics.update({f"category.{k}": v for k, v in summary["by_category"].items()})
     metrics.update({f"language.{k}": v for k, v in summary["by_language"].items()})
     return metrics
+
+
+def _judge_metrics(record: dict[str, Any]) -> dict[str, float]:
+    """Judge means under flat names such as ``faithfulness.category.irrigation``.
+
+    Empty when no judge ran; a mean over no judged case is left out.
+    """
+    judged = record["summary"].get("judge")
+    if not judged:
+        return {}
+    names = record["judge"]["metrics"]
+    metrics = {name: judged[name] for name in names}
+    for category, means in judged["by_category"].items():
+        metrics.update({f"{name}.category.{category}": means[name] for name in names})
+    return {key: value for key, value in metrics.items() if value is not None}
