@@ -9,10 +9,15 @@ from typing import Any
 import structlog
 
 from registry.errors import ArtifactError, VersionNotFoundError
+from registry.mlflow_model import log_gguf_model
 
 log = structlog.get_logger("registry")
 
+# The logged model's name; versions registered before the GGUF became an MLflow
+# model keep the bare GGUF under this artifact folder of their evaluation run.
 MODEL_ARTIFACT_PATH = "model"
+# Where an MLflow model's folder keeps the files logged as its artifacts.
+MLFLOW_MODEL_ARTIFACTS = "artifacts"
 
 
 @dataclass(frozen=True)
@@ -48,16 +53,18 @@ def register_candidate(
     run_id: str,
     facts: CandidateFacts,
 ):
-    """Upload the GGUF into the evaluation run and register it as a new version.
+    """Log the GGUF as an MLflow model of the evaluation run; register it.
 
-    Returns the created ``ModelVersion``.
+    The version's source is the logged model's folder, which `mlflow models
+    serve` can run and whose ``artifacts/`` holds the GGUF. Returns the
+    created ``ModelVersion``.
     """
     import mlflow
 
     _ensure_registered_model(client, model_name)
     with mlflow.start_run(run_id=run_id):
-        mlflow.log_artifact(str(model_path), artifact_path=MODEL_ARTIFACT_PATH)
-    source = f"{client.get_run(run_id).info.artifact_uri}/{MODEL_ARTIFACT_PATH}"
+        logged = log_gguf_model(model_path, MODEL_ARTIFACT_PATH)
+    source = client.get_logged_model(logged.model_id).artifact_location
 
     tags = {**version_tags(record, run_id, facts), "file": model_path.name}
     version = client.create_model_version(
@@ -66,6 +73,7 @@ def register_candidate(
         run_id=run_id,
         tags=tags,
         description=_description(record),
+        model_id=logged.model_id,
     )
     log.info(
         "model_version.registered",
@@ -124,7 +132,11 @@ def get_alias_version(client, model_name: str, alias: str):
 
 
 def local_artifact(version) -> Path:
-    """Path of the version's GGUF on this machine, downloading it if remote."""
+    """Path of the version's GGUF on this machine, downloading it if remote.
+
+    Finds it in the ``artifacts/`` folder of an MLflow model, or at the top of
+    the source folder as versions registered before that format keep it.
+    """
     import mlflow
 
     try:
@@ -134,7 +146,11 @@ def local_artifact(version) -> Path:
             f"version {version.version}: artifact at {version.source} cannot be "
             f"fetched ({exc})."
         ) from exc
-    ggufs = sorted(folder.glob("*.gguf")) if folder.is_dir() else [folder]
+    ggufs = [folder]
+    if folder.is_dir():
+        ggufs = sorted(folder.glob("*.gguf")) or sorted(
+            (folder / MLFLOW_MODEL_ARTIFACTS).glob("*.gguf")
+        )
     if not ggufs:
         raise ArtifactError(
             f"version {version.version}: no .gguf file under {version.source}."

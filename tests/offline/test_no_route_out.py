@@ -9,34 +9,18 @@ address.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
+from tests.support.offline import AUDIT_DIR, namespaces_available, offline
 from tests.support.project import BIN, copy_project, run
 
 pytestmark = pytest.mark.slow
-AUDIT_DIR = Path(__file__).parent / "audit"
-
-
-def _namespaces_available() -> bool:
-    if shutil.which("unshare") is None or shutil.which("ip") is None:
-        return False
-    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, timeout=30)
-    return probe.returncode == 0
-
-
 needs_namespace = pytest.mark.skipif(
-    not _namespaces_available(),
+    not namespaces_available(),
     reason="needs `unshare -n` (root or user namespaces) to cut the network",
 )
-
-
-def offline(command: str) -> list[str]:
-    """Wrap a shell command to run in a namespace with only loopback up."""
-    return ["unshare", "-n", "sh", "-c", f"ip link set lo up && {command}"]
 
 
 @pytest.fixture(scope="module")
