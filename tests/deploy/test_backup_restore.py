@@ -19,24 +19,15 @@ from pathlib import Path
 import pytest
 
 from tests.deploy.conftest import REPO, SCRIPTS
+from tests.support.postgres import (
+    SERVER,
+    admin,
+    drop_database,
+    postgres_answers,
+    sqlalchemy_uri,
+)
 
-SERVER = os.environ.get("YONCA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 TOOLS = ("pg_dump", "pg_restore", "psql")
-
-
-def admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as connection:
-        connection.execute(sql)
-
-
-def postgres_answers() -> bool:
-    try:
-        admin("SELECT 1")
-    except Exception:
-        return False
-    return True
 
 
 pytestmark = pytest.mark.skipif(
@@ -59,7 +50,7 @@ class Store:
         }
 
     def destroy(self) -> None:
-        admin(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+        drop_database(self.database)
         shutil.rmtree(self.artifacts, ignore_errors=True)
 
 
@@ -68,9 +59,7 @@ def new_store(folder: Path) -> Store:
     admin(f'CREATE DATABASE "{database}"')
     artifacts = folder / "artifacts"
     artifacts.mkdir(parents=True)
-    # The URI MLflow itself is given: SQLAlchemy's psycopg 3 driver.
-    uri = SERVER.replace("postgresql://", "postgresql+psycopg://", 1)
-    return Store(database, f"{uri}/{database}", artifacts)
+    return Store(database, sqlalchemy_uri(database), artifacts)
 
 
 def registry(command: str, store: Store) -> dict:

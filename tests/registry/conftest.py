@@ -2,11 +2,18 @@
 
 Versions are registered from fabricated evaluation records (the tiny GGUF as
 the artifact, scores chosen by the test), so no test waits for llama.cpp.
+``served_registry`` is the same on a real ``mlflow server`` backed by
+PostgreSQL, as the development machines run it.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,9 +25,18 @@ from registry.store import connect, ensure_experiment
 from registry.tracking import log_evaluation
 from registry.versions import CandidateFacts, register_candidate
 from tests.conftest import REPO
+from tests.support.mlflow_server import running_mlflow_server
+from tests.support.postgres import (
+    POSTGRES_UNAVAILABLE,
+    postgres_answers,
+    scratch_database,
+    sqlalchemy_uri,
+)
+from tests.support.tiny_gguf import write_tiny_gguf
 from yonca.hashing import sha256_file
 
 MODEL = "yonca-agri"
+BIN = Path(sys.executable).parent
 FACTS = CandidateFacts(base_model="tiny-random", quantization="F32")
 CATEGORIES = {"irrigation": 0.9, "pests": 0.9}
 
@@ -33,6 +49,7 @@ class Registry:
     experiment_id: str
     golden: Path
     gguf: Path
+    model_name: str = MODEL
 
     @property
     def config(self):
@@ -49,12 +66,12 @@ class Registry:
         )
         run_id = log_evaluation(self.client, self.experiment_id, record)
         return register_candidate(
-            self.client, MODEL, self.gguf, record, run_id, FACTS
+            self.client, self.model_name, self.gguf, record, run_id, FACTS
         ).version
 
     def alias(self, name="production") -> str | None:
         """The version ``name`` points at now, or None."""
-        aliases = self.client.get_registered_model(MODEL).aliases
+        aliases = self.client.get_registered_model(self.model_name).aliases
         return aliases.get(name)
 
 
@@ -93,14 +110,19 @@ def fake_record(gguf: Path, golden_sha: str, score: float, categories, passed):
     }
 
 
-def write_params(folder: Path, golden: Path) -> Path:
+def write_params(
+    folder: Path,
+    golden: Path,
+    model_name: str = MODEL,
+    tracking_uri: str = "sqlite:///unused.db",
+) -> Path:
     """params.yaml with the registry settings the commands read."""
     params = {
         "evaluation": {"dataset": str(golden)},
         "gate": {"threshold": 0.85, "max_category_drop": 0.05},
         "mlflow": {
-            "tracking_uri": "sqlite:///unused.db",
-            "model_name": MODEL,
+            "tracking_uri": tracking_uri,
+            "model_name": model_name,
             "alias": "production",
         },
     }
@@ -130,3 +152,100 @@ def registry(tracking_uri, empty_store, tmp_path, monkeypatch, tiny_gguf) -> Reg
     experiment_id = ensure_experiment(client, "golden-test", str(tmp_path / "art"))
     gguf = Path(shutil.copy(tiny_gguf, tmp_path / "tiny.gguf"))
     return Registry(client, experiment_id, Path(golden), gguf)
+
+
+@dataclass(frozen=True)
+class ServerStore:
+    """A running ``mlflow server`` on PostgreSQL and its artifact folder."""
+
+    url: str
+    artifacts: Path
+
+
+@pytest.fixture(scope="session")
+def postgres_mlflow(tmp_path_factory) -> Iterator[ServerStore]:
+    """One ``mlflow server`` on a scratch PostgreSQL database for the session.
+
+    Tests share it by each registering its own model name; the database is
+    dropped when the session ends.
+    """
+    if not postgres_answers():
+        pytest.skip(POSTGRES_UNAVAILABLE)
+    folder = tmp_path_factory.mktemp("postgres-mlflow")
+    artifacts = folder / "artifacts"
+    with (
+        scratch_database("yonca_registry_test") as database,
+        running_mlflow_server(
+            sqlalchemy_uri(database), artifacts, folder / "server.log"
+        ) as url,
+    ):
+        yield ServerStore(url, artifacts)
+
+
+@dataclass(kw_only=True)
+class ServedRegistry(Registry):
+    """A model of its own on the shared server, with a folder for the CLI."""
+
+    url: str
+    folder: Path
+    artifacts: Path
+
+    def yonca(self, *args: str) -> subprocess.CompletedProcess:
+        """Run the installed ``yonca`` command in this registry's folder."""
+        env = {
+            **os.environ,
+            "MLFLOW_TRACKING_URI": self.url,
+            "YONCA_ACTOR": "test-engineer",
+            "COLUMNS": "250",
+        }
+        return subprocess.run(
+            [str(BIN / "yonca"), *args],
+            cwd=self.folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    def promoted(self, score: float = 0.9) -> str:
+        """Register a version scoring ``score`` and promote it with the CLI."""
+        version = self.register(score=score)
+        result = self.yonca("promote", "--version", version)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return version
+
+    def history(self) -> str:
+        """What ``yonca registry history`` prints."""
+        result = self.yonca("registry", "history")
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def stored_copies(self) -> list[Path]:
+        """This registry's GGUF files as the server stores them."""
+        digest = sha256_file(self.gguf)
+        found = self.artifacts.rglob("*.gguf")
+        return [path for path in found if sha256_file(path) == digest]
+
+
+@pytest.fixture
+def served_registry(postgres_mlflow, tmp_path) -> ServedRegistry:
+    """An empty model on the PostgreSQL-backed server, with its own GGUF.
+
+    The GGUF gets a random seed so that its stored copies can be told apart
+    from every other test's by their sha256.
+    """
+    golden = Path(shutil.copy(REPO / "golden" / "dataset.jsonl", tmp_path))
+    model_name = f"{MODEL}-{secrets.token_hex(4)}"
+    write_params(tmp_path, golden, model_name, postgres_mlflow.url)
+    client = connect(postgres_mlflow.url)
+    gguf = write_tiny_gguf(tmp_path / "tiny.gguf", seed=secrets.randbelow(2**32))
+    return ServedRegistry(
+        client,
+        ensure_experiment(client, "golden-server-test", None),
+        golden,
+        gguf,
+        model_name,
+        url=postgres_mlflow.url,
+        folder=tmp_path,
+        artifacts=postgres_mlflow.artifacts,
+    )

@@ -5,75 +5,29 @@ The alias is changed through the server's REST API, as the MLflow UI does.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-from cryptography.fernet import Fernet
 
 from registry.gatekeeper import GatekeeperSettings, create_app
 from registry.store import connect, ensure_experiment
 from tests.registry.conftest import MODEL, Registry
 from tests.registry.test_gatekeeper import SECRET, promote_with_cli_rules
-from tests.support.servers import free_port, running_server
+from tests.support.mlflow_server import answers, running_mlflow_server, wait_until
+from tests.support.servers import running_server
 
 pytestmark = pytest.mark.slow
 
 
-def wait_until(condition, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {seconds}s waiting for {what}")
-
-
-def answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 @pytest.fixture
 def mlflow_server(tmp_path):
-    port = free_port()
-    env = {
-        **os.environ,
-        "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
-        "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
-        # Every server worker must decrypt the webhook secret another one
-        # stored; without a shared key each worker makes up its own.
-        "MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-    }
-    command = [
-        str(Path(sys.executable).parent / "mlflow"),
-        "server",
-        "--backend-store-uri",
+    with running_mlflow_server(
         f"sqlite:///{tmp_path / 'server.db'}",
-        "--artifacts-destination",
-        str(tmp_path / "server-artifacts"),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "2",
-    ]
-    log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: answers(f"{url}/health"), 120, "mlflow server")
+        tmp_path / "server-artifacts",
+        tmp_path / "server.log",
+    ) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 @pytest.fixture
