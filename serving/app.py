@@ -17,7 +17,6 @@ from serving import error_handlers
 from serving.access import AccessControl
 from serving.auth import TokenVerifier
 from serving.body_limit import BodySizeLimit
-from serving.errors import ConfigurationError
 from serving.metrics import ServingMetrics
 from serving.middleware import RequestAccounting
 from serving.model_manager import ModelManager
@@ -36,13 +35,14 @@ def create_app(
 ) -> FastAPI:
     """An inference API over ``manager`` (built from ``settings`` when omitted)."""
     settings = settings or load_settings()
-    _refuse_unbuilt_features(settings)
     metrics = manager.metrics if manager else ServingMetrics()
     manager = manager or ModelManager(settings, metrics)
     services = Services(
         settings=settings,
         manager=manager,
-        queue=GenerationQueue(settings.max_queued_requests, metrics),
+        queue=GenerationQueue(
+            settings.max_queued_requests, metrics, manager.generation_slots
+        ),
         metrics=metrics,
         limiter=RateLimiter(settings),
         verifier=TokenVerifier(settings) if settings.auth_enabled else None,
@@ -66,17 +66,6 @@ def create_app(
     return app
 
 
-def _refuse_unbuilt_features(settings: ServingSettings) -> None:
-    # Refusing beats silently serving with a different engine than the
-    # operator asked for.
-    if settings.llama_server_url:
-        raise ConfigurationError(
-            "LLAMA_SERVER_URL is set, but this build does not implement the "
-            "llama-server engine yet; unset it to serve with the in-process "
-            "llama-cpp-python engine"
-        )
-
-
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
     services: Services = app.state.services
@@ -85,7 +74,13 @@ async def _lifespan(app: FastAPI):
     # Load in the background so /health answers while a large model loads.
     # With rules_only no model is loaded at all: the rules need none.
     loading = None if rules_only else asyncio.create_task(_load_then_poll(manager))
-    log.info("serving.started", rules_only=rules_only, auth=bool(services.verifier))
+    engine = "llama-server" if services.settings.llama_server_url else "in-process"
+    log.info(
+        "serving.started",
+        rules_only=rules_only,
+        auth=bool(services.verifier),
+        engine=engine,
+    )
     try:
         yield
     finally:

@@ -53,6 +53,9 @@ class Piece:
 class LlamaEngine:
     """A GGUF loaded with llama-cpp-python, rendering and generating for the API."""
 
+    # Generations it can run at once: one llama context, one sequence.
+    slots = 1
+
     def __init__(
         self,
         path: Path,
@@ -168,7 +171,7 @@ def _chat_formatter(llama):
 
     template = llama.metadata.get("tokenizer.chat_template")
     if not template:
-        return _format_transcript
+        return format_transcript
 
     eos_id, bos_id = llama.token_eos(), llama.token_bos()
     return llama_chat_format.Jinja2ChatFormatter(
@@ -186,7 +189,7 @@ def _chat_formatter(llama):
 _TRANSCRIPT_ROLES = {"user": "Question", "assistant": "Answer"}
 
 
-def _format_transcript(messages, **_ignored):
+def format_transcript(messages, **_ignored):
     """Render chat messages as plain text that ends where the answer begins."""
     from llama_cpp.llama_chat_format import ChatFormatterResponse
 

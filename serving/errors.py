@@ -3,8 +3,11 @@
 ServingError
 ├── ConfigurationError        the settings cannot run this service
 ├── ModelRefusedError         a model version fails its checks and is not loaded
-│   └── ModelLoadError        llama.cpp could not load a vetted GGUF
+│   ├── ModelLoadError        llama.cpp could not load a vetted GGUF
+│   └── EngineMismatchError   llama-server is down or serves another GGUF
 ├── NotReadyError             no vetted model is loaded yet
+├── EngineUnavailableError    llama-server stopped answering a request
+├── EngineError               llama-server refused a request this service built
 ├── QueueFullError            every waiting place in front of the model is taken
 ├── KeysUnavailableError      the JWKS endpoint that verifies tokens cannot be read
 └── ClientError               the request itself is wrong; never the server's fault
@@ -45,9 +48,24 @@ class ConfigurationError(ServingError):
 class ModelRefusedError(ServingError):
     """A model version is not vetted, or its artifact does not match its record."""
 
+    # A refused version is not tried again until the alias moves; see
+    # EngineMismatchError for the exception.
+    retryable = False
+
 
 class ModelLoadError(ModelRefusedError):
     """llama.cpp failed to load a GGUF that passed its checks."""
+
+
+class EngineMismatchError(ModelRefusedError):
+    """llama-server cannot be shown to serve the vetted GGUF right now.
+
+    Unlike the other refusals this is about the engine, not the version: the
+    same version is tried again at the next refresh, once llama-server runs
+    on the vetted file.
+    """
+
+    retryable = True
 
 
 class NotReadyError(ServingError):
@@ -57,6 +75,26 @@ class NotReadyError(ServingError):
     error_type = "service_unavailable"
     code = "model_not_ready"
     public = True
+
+
+class EngineUnavailableError(ServingError):
+    """llama-server is unreachable, overloaded or answered with something broken."""
+
+    status_code = 503
+    error_type = "service_unavailable"
+    code = "engine_unavailable"
+    public = True
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"the model server cannot answer now ({reason}); retry in a few "
+            "seconds, and tell the operator if it keeps failing"
+        )
+        self.reason = reason
+
+
+class EngineError(ServingError):
+    """llama-server rejected a request that this service built: a bug here."""
 
 
 class QueueFullError(ServingError):

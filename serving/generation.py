@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import structlog
@@ -29,6 +30,11 @@ log = structlog.get_logger("serving")
 CHAT = "chat.completion"
 TEXT = "text_completion"
 _DISCONNECT_POLL_SECONDS = 0.25
+
+# Each generation holds one thread for its whole length. asyncio's default
+# pool has a handful of threads on a small machine, fewer than llama-server
+# may have slots; threads here are started only when needed.
+_GENERATION_THREADS = ThreadPoolExecutor(max_workers=64, thread_name_prefix="generate")
 
 
 @dataclass
@@ -137,7 +143,7 @@ class Generation:
         self._cancel = threading.Event()
         self._whole = not request.stream
         self._worker = self._loop.run_in_executor(
-            None, self._run, request, served, settings
+            _GENERATION_THREADS, self._run, request, served, settings
         )
 
     async def planned(self) -> Job:

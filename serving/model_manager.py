@@ -22,6 +22,7 @@ from registry.errors import ArtifactError, RegistryUnavailableError
 from serving.cache import ModelCache, VettedModel
 from serving.engine import LlamaEngine
 from serving.errors import ModelRefusedError, NotReadyError
+from serving.llama_server import LlamaServerEngine
 from serving.metrics import ServingMetrics
 from serving.settings import ServingSettings
 
@@ -41,7 +42,9 @@ class Outcome(StrEnum):
 class ServedModel:
     """A vetted model with its engine, closed once retired and no longer in use."""
 
-    def __init__(self, info: VettedModel, engine: LlamaEngine, source: str) -> None:
+    def __init__(
+        self, info: VettedModel, engine: LlamaEngine | LlamaServerEngine, source: str
+    ) -> None:
         self.info = info
         self.engine = engine
         self.source = source
@@ -76,6 +79,8 @@ class Refusal:
     version: str
     sha256: str
     reason: str
+    # The engine, not the version, was at fault: try again at the next refresh.
+    retryable: bool = False
 
 
 class ModelManager:
@@ -106,6 +111,11 @@ class ModelManager:
             raise NotReadyError(self.not_ready_reason())
         return served.check_out()
 
+    def generation_slots(self) -> int:
+        """How many generations the engine serving now can run at once."""
+        served = self._current
+        return served.engine.slots if served else 1
+
     def require_ready(self) -> None:
         """Raise NotReadyError unless a vetted model is loaded."""
         if self._current is None:
@@ -120,6 +130,11 @@ class ModelManager:
             )
         if self.alias_missing:
             return f"no model version carries {uri}; promote a vetted version"
+        if self.last_refusal is not None and self.last_refusal.retryable:
+            return (
+                f"version {self.last_refusal.version} behind {uri} cannot be "
+                f"served yet: {self.last_refusal.reason}"
+            )
         if self.last_refusal is not None:
             return (
                 f"version {self.last_refusal.version} behind {uri} was refused "
@@ -179,11 +194,10 @@ class ModelManager:
             return Outcome.UNCHANGED
 
         refusal = self.last_refusal
-        if refusal and (refusal.version, refusal.sha256) == (
-            str(version.version),
-            tag_sha,
-        ):
-            return Outcome.REFUSED
+        if refusal and not refusal.retryable:
+            same = (refusal.version, refusal.sha256) == (str(version.version), tag_sha)
+            if same:
+                return Outcome.REFUSED
 
         try:
             served = self._vet_and_load(version)
@@ -216,7 +230,9 @@ class ModelManager:
         )
         return ServedModel(info, self._load_engine(info), source="registry")
 
-    def _load_engine(self, info: VettedModel) -> LlamaEngine:
+    def _load_engine(self, info: VettedModel) -> LlamaEngine | LlamaServerEngine:
+        if self.settings.llama_server_url:
+            return LlamaServerEngine.from_settings(info, self.settings)
         return LlamaEngine(
             info.path,
             n_ctx=self.settings.llm_context_size,
@@ -225,7 +241,9 @@ class ModelManager:
         )
 
     def _refuse(self, version, tag_sha: str, exc: ModelRefusedError) -> None:
-        self.last_refusal = Refusal(str(version.version), tag_sha, exc.message)
+        self.last_refusal = Refusal(
+            str(version.version), tag_sha, exc.message, exc.retryable
+        )
         self.metrics.swaps.labels("refused").inc()
         kept = self._current.info.version if self._current else None
         log.warning(

@@ -1,8 +1,10 @@
-"""The bounded queue in front of the model: one generation at a time.
+"""The bounded queue in front of the model: as many generations as it has slots.
 
-A llama context decodes one sequence at a time, so requests take turns. At
-most ``max_waiting`` may wait for their turn; the next one is turned away at
-once with a ``Retry-After`` estimate instead of piling up latency.
+The in-process llama context decodes one sequence at a time, so there requests
+take turns one by one. llama-server decodes one sequence per slot at once, so
+the queue admits that many together. At most ``max_waiting`` requests may wait
+for a place; the next one is turned away at once with a ``Retry-After``
+estimate instead of piling up latency.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections import deque
+from collections.abc import Callable
 
 from serving.errors import QueueFullError
 from serving.metrics import ServingMetrics
@@ -19,7 +23,7 @@ _SMOOTHING = 0.2
 
 
 class Turn:
-    """One request's turn at the model; release it exactly once when done."""
+    """One request's place at the model; release it exactly once when done."""
 
     def __init__(self, queue: GenerationQueue) -> None:
         self._queue = queue
@@ -34,39 +38,85 @@ class Turn:
 
 
 class GenerationQueue:
-    """An asyncio semaphore of one with a counted, bounded waiting line."""
+    """Up to ``slots()`` generations at once, then a counted, bounded waiting line.
 
-    def __init__(self, max_waiting: int, metrics: ServingMetrics) -> None:
+    ``slots`` is asked on every admission, so a model swapped in with more or
+    fewer slots takes effect without rebuilding the queue. Places are handed
+    out in arrival order. Every method runs on the event loop.
+    """
+
+    def __init__(
+        self,
+        max_waiting: int,
+        metrics: ServingMetrics,
+        slots: Callable[[], int] = lambda: 1,
+    ) -> None:
         self.max_waiting = max_waiting
         self.metrics = metrics
-        self.waiting = 0
-        self._slot = asyncio.Semaphore(1)
+        self.running = 0
+        self._slots = slots
+        self._waiters: deque[asyncio.Future[None]] = deque()
         self._mean_seconds = 1.0
 
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
     async def take_turn(self) -> Turn:
-        """Wait for the model; raise QueueFullError when the line is full."""
-        if self._slot.locked() and self.waiting >= self.max_waiting:
+        """Wait for a place; raise QueueFullError when the line is full."""
+        self._admit_waiting()  # the model may have gained slots since
+        if not self._waiters and self.running < self._capacity():
+            self.running += 1
+            return Turn(self)
+        if self.waiting >= self.max_waiting:
             raise QueueFullError(
                 f"the model is busy and {self.waiting} requests are already "
                 "waiting; retry after the time in the Retry-After header",
                 retry_after=self.retry_after(),
             )
 
-        self._set_waiting(self.waiting + 1)
+        place = asyncio.get_running_loop().create_future()
+        self._waiters.append(place)
+        self._publish_depth()
         try:
-            await self._slot.acquire()
+            await place
+        except asyncio.CancelledError:
+            self._give_up(place)
+            raise
         finally:
-            self._set_waiting(self.waiting - 1)
+            self._publish_depth()
         return Turn(self)
 
     def retry_after(self) -> int:
         """Seconds until a place is likely to free up, at least one."""
-        return max(1, math.ceil(self._mean_seconds * (self.waiting + 1)))
+        turns_ahead = (self.waiting + 1) / self._capacity()
+        return max(1, math.ceil(self._mean_seconds * turns_ahead))
+
+    def _capacity(self) -> int:
+        return max(1, self._slots())
+
+    def _admit_waiting(self) -> None:
+        while self._waiters and self.running < self._capacity():
+            place = self._waiters.popleft()
+            if not place.done():
+                self.running += 1
+                place.set_result(None)
+        self._publish_depth()
+
+    def _give_up(self, place: asyncio.Future[None]) -> None:
+        if place.cancelled():
+            # Cancelled while waiting: leave the line.
+            if place in self._waiters:
+                self._waiters.remove(place)
+            return
+        # Cancelled just after being admitted: pass the place on.
+        self.running -= 1
+        self._admit_waiting()
 
     def _finish(self, seconds: float) -> None:
         self._mean_seconds += _SMOOTHING * (seconds - self._mean_seconds)
-        self._slot.release()
+        self.running -= 1
+        self._admit_waiting()
 
-    def _set_waiting(self, count: int) -> None:
-        self.waiting = count
-        self.metrics.queue_depth.set(count)
+    def _publish_depth(self) -> None:
+        self.metrics.queue_depth.set(self.waiting)

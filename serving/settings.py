@@ -78,7 +78,13 @@ class ServingSettings(BaseSettings):
     llm_temperature: float = Field(0.7, ge=0, le=2)
     llama_n_gpu_layers: int = Field(0, ge=-1)
     llama_n_threads: int | None = Field(None, ge=1)
+    # llama.cpp's llama-server as the engine instead of llama-cpp-python in
+    # process; it must run on the vetted GGUF (see serving/llama_server.py).
     llama_server_url: str | None = None
+    llama_server_api_key: SecretStr | None = None
+    # Generations sent to llama-server at once; unset: its slot count.
+    llama_server_slots: int | None = Field(None, ge=1)
+    llama_server_timeout_seconds: float = Field(120.0, gt=0)
     max_queued_requests: int = Field(16, ge=0)
     max_request_bytes: int = Field(1_048_576, ge=1024)
 
@@ -101,6 +107,14 @@ class ServingSettings(BaseSettings):
                 f"LLM_MAX_TOKENS ({self.llm_max_tokens}) must be below "
                 f"LLM_CONTEXT_SIZE ({self.llm_context_size}) to leave room for "
                 "the prompt; lower LLM_MAX_TOKENS or raise LLM_CONTEXT_SIZE."
+            )
+        if self.llama_server_url and not self.llama_server_url.startswith(
+            ("http://", "https://")
+        ):
+            raise ValueError(
+                f"LLAMA_SERVER_URL '{self.llama_server_url}' is not an http(s) "
+                "address; set it to llama-server's base URL, e.g. "
+                "http://127.0.0.1:8080"
             )
         if self.auth_enabled:
             _check_jwt_keys(self)

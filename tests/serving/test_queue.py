@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import httpx
+import pytest
 
+from serving.errors import QueueFullError
+from serving.metrics import ServingMetrics
 from serving.model_manager import ModelManager
+from serving.queue import GenerationQueue
 from tests.serving.conftest import MODEL, make_settings, wait_until_settled
 
 BODY = {"model": MODEL, "messages": [{"role": "user", "content": "salam"}]}
@@ -56,3 +61,36 @@ def test_request_past_the_queue_gets_429_with_retry_after(
     assert turned_away.json()["error"]["code"] == "queue_full"
     assert first[0].status_code == 200
     assert httpx.post(url, json=BODY, timeout=30).status_code == 200
+
+
+def test_queue_admits_as_many_generations_as_the_engine_has_slots():
+    async def scenario():
+        queue = GenerationQueue(1, ServingMetrics(), slots=lambda: 3)
+        turns = [await queue.take_turn() for _ in range(3)]
+        fourth = asyncio.create_task(queue.take_turn())
+        await asyncio.sleep(0)
+        with pytest.raises(QueueFullError):
+            await queue.take_turn()  # three running, one waiting: full
+
+        turns[0].release()
+        await asyncio.wait_for(fourth, timeout=1)
+        assert (queue.running, queue.waiting) == (3, 0)
+
+    asyncio.run(scenario())
+
+
+def test_request_that_gives_up_waiting_leaves_its_place_to_the_next():
+    async def scenario():
+        queue = GenerationQueue(2, ServingMetrics(), slots=lambda: 1)
+        first = await queue.take_turn()
+        quitter = asyncio.create_task(queue.take_turn())
+        patient = asyncio.create_task(queue.take_turn())
+        await asyncio.sleep(0)
+        quitter.cancel()
+        await asyncio.sleep(0)
+
+        first.release()
+        await asyncio.wait_for(patient, timeout=1)
+        assert (queue.running, queue.waiting) == (1, 0)
+
+    asyncio.run(scenario())

@@ -41,10 +41,18 @@ def test_max_tokens_that_leave_no_room_for_a_prompt_are_refused(monkeypatch):
         load_settings(_env_file=None)
 
 
-def test_llama_server_engine_this_build_lacks_stops_the_start(monkeypatch):
-    monkeypatch.setenv("LLAMA_SERVER_URL", "http://127.0.0.1:8080")
+def test_llama_server_url_selects_that_engine_without_contacting_it(monkeypatch):
+    # Nothing listens there: the app still builds, and the model loads later.
+    monkeypatch.setenv("LLAMA_SERVER_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("LLAMA_SERVER_SLOTS", "3")
+    settings = load_settings(_env_file=None)
+    assert create_app(settings).state.services.settings.llama_server_slots == 3
+
+
+def test_llama_server_url_that_is_not_http_is_refused(monkeypatch):
+    monkeypatch.setenv("LLAMA_SERVER_URL", "127.0.0.1:8080")
     with pytest.raises(ConfigurationError, match="LLAMA_SERVER_URL"):
-        create_app(load_settings(_env_file=None))
+        load_settings(_env_file=None)
 
 
 def test_public_key_algorithm_without_a_jwks_url_is_refused(monkeypatch):

@@ -18,7 +18,9 @@ BYTE_TOKENS = [f"<0x{value:02X}>" for value in range(256)]
 PIECES = ["▁", *"abcdefghijklmnopqrstuvwxyz", "▁the", "▁a", "▁is", "▁to", "▁of"]
 
 
-def write_tiny_gguf(path: Path, seed: int = 0) -> Path:
+def write_tiny_gguf(
+    path: Path, seed: int = 0, chat_template: str | None = None
+) -> Path:
     """Write the tiny random model to ``path`` and return the path."""
     from gguf import GGUFWriter, LlamaFileType, TokenType
 
@@ -45,6 +47,8 @@ def write_tiny_gguf(path: Path, seed: int = 0) -> Path:
     writer.add_bos_token_id(1)
     writer.add_eos_token_id(2)
     writer.add_unk_token_id(0)
+    if chat_template is not None:
+        writer.add_chat_template(chat_template)
 
     for name, shape in _tensor_shapes(len(tokens)):
         data = rng.standard_normal(shape).astype(np.float32) * 0.1
