@@ -14,8 +14,8 @@ from registry.gatekeeper import GatekeeperSettings, create_app
 from registry.store import connect, ensure_experiment
 from tests.registry.conftest import MODEL, Registry
 from tests.registry.test_gatekeeper import SECRET, promote_with_cli_rules
-from tests.support.mlflow_server import answers, running_mlflow_server, wait_until
-from tests.support.servers import running_server
+from tests.support.mlflow_server import running_mlflow_server
+from tests.support.servers import answers, running_server, wait_until
 
 pytestmark = pytest.mark.slow
 

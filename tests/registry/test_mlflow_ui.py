@@ -16,8 +16,7 @@ from registry.gatekeeper import GatekeeperSettings, create_app
 from registry.guard import REFUSED_TAG
 from tests.registry.test_gatekeeper import SECRET
 from tests.support.browser import chromium_page, find_chromium
-from tests.support.mlflow_server import answers, wait_until
-from tests.support.servers import running_server
+from tests.support.servers import answers, running_server, wait_until
 
 pytestmark = pytest.mark.slow
 

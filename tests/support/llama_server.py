@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from tests.support.servers import free_port
+from tests.support.servers import answers, free_port, stop, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 # Where `make llama-server` leaves it.
@@ -35,14 +32,7 @@ class LlamaServer:
 
     def stop(self) -> None:
         """Stop llama-server, killing it if it does not exit within seconds."""
-        if self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=15)
+        stop(self.process, seconds=15)
 
 
 @contextmanager
@@ -80,16 +70,11 @@ def running_llama_server(
 
 
 def _wait_until_healthy(server: LlamaServer, log_file: Path, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         if server.process.poll() is not None:
             raise RuntimeError(
                 f"llama-server exited with {server.process.returncode}; see {log_file}"
             )
-        try:
-            if httpx.get(f"{server.url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"llama-server did not become healthy in {seconds} s")
+        return answers(f"{server.url}/health")
+
+    wait_until(healthy, seconds, f"llama-server (its output is in {log_file})", 0.1)

@@ -9,34 +9,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
-from tests.support.servers import free_port
+from tests.support.servers import answers, free_port, stop, wait_until
 
 MLFLOW = Path(sys.executable).parent / "mlflow"
-
-
-def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    """Poll ``condition`` twice a second; fail the test after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {seconds}s waiting for {what}")
-
-
-def answers(url: str) -> bool:
-    """Whether ``url`` answers 200 right now."""
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def server_env() -> dict[str, str]:
@@ -96,16 +75,6 @@ def running_mlflow_server(
             yield url
         finally:
             stop(server)
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Ask ``process`` to stop; kill it when it has not stopped in 30 s."""
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=30)
 
 
 def _started(server: subprocess.Popen, url: str, log: Path) -> bool:
