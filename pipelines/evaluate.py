@@ -32,6 +32,7 @@ def evaluate_candidate(params: dict[str, Any]) -> None:
     model = read_section(params, "model", ModelParams)
     gate = read_section(params, "gate", GateParams)
     tracking = read_section(params, "mlflow", MlflowParams)
+    client = connect(resolve_tracking_uri(tracking.tracking_uri))
     record = evaluate(
         settings.dataset,
         model.path,
@@ -47,8 +48,9 @@ def evaluate_candidate(params: dict[str, Any]) -> None:
         limit=settings.limit,
         cache_dir=settings.cache_dir,
         judge=judge_settings(settings),
+        baseline=production_record(client, tracking.model_name, tracking.alias),
+        max_category_drop=gate.max_category_drop,
     )
-    client = connect(resolve_tracking_uri(tracking.tracking_uri))
     experiment_id = ensure_experiment(
         client, tracking.experiment, tracking.artifact_location
     )
@@ -68,6 +70,32 @@ def evaluate_candidate(params: dict[str, Any]) -> None:
         f"cache_hit_rate={record['summary']['cache']['hit_rate']:.0%} "
         f"run_id={record['run_id']}"
     )
+
+
+def production_record(client, model_name: str, alias: str) -> dict[str, Any] | None:
+    """The evaluation record of the version ``alias`` points at, if readable.
+
+    The gate compares the candidate with it category by category; the runner
+    ignores it when it was scored on other golden cases.
+    """
+    import mlflow
+    import structlog
+
+    from registry.versions import get_alias_version
+
+    version = get_alias_version(client, model_name, alias)
+    if version is None:
+        return None
+    uri = f"runs:/{version.tags.get('eval_run_id')}/evaluation/record.json"
+    try:
+        return mlflow.artifacts.load_dict(uri)
+    except Exception as exc:  # a deleted run or artifact: nothing to compare with
+        structlog.get_logger("pipelines").warning(
+            "evaluation.baseline_unreadable",
+            model_version=version.version,
+            reason=repr(exc),
+        )
+        return None
 
 
 def _move_beside(draft: Path, record: Path) -> Path:
