@@ -36,7 +36,15 @@ class OpenAIEndpointBackend:
         self.url = api_root(url)
         self.params = params
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+        try:
+            self._client = httpx.Client(
+                base_url=self.url, headers=headers, timeout=timeout
+            )
+        except httpx.InvalidURL as exc:
+            raise EndpointError(
+                f"{url}: not a usable URL ({exc}); pass the server's root, such "
+                "as http://127.0.0.1:8080"
+            ) from exc
         self.model = model or self._served_model()
 
     def _served_model(self) -> str:
@@ -89,6 +97,9 @@ class OpenAIEndpointBackend:
             response.raise_for_status()
             data = response.json()
             text = extract(data)
+            usage = data.get("usage") or {}
+            completion_tokens = int(usage.get("completion_tokens") or 0)
+            text = text.strip()
         except httpx.HTTPStatusError as exc:
             raise GenerationError(
                 f"{self.url}{path} answered HTTP {exc.response.status_code}; "
@@ -98,15 +109,14 @@ class OpenAIEndpointBackend:
             raise GenerationError(
                 f"{self.url}{path} failed ({exc}); check the server and retry."
             ) from exc
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
             raise GenerationError(
-                f"{self.url}{path} returned no choices; the server is not "
-                "OpenAI-compatible."
+                f"{self.url}{path} returned no usable choice (answer text and "
+                "token usage); the server is not OpenAI-compatible."
             ) from exc
 
-        usage = data.get("usage") or {}
         return Generation(
-            text=text.strip(),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
+            text=text,
+            completion_tokens=completion_tokens,
             seconds=time.perf_counter() - started,
         )

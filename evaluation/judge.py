@@ -130,7 +130,7 @@ class Judge:
 
         disable_telemetry()
         self.settings = settings
-        self.url = api_root(settings.endpoint)
+        self.url = _usable_url(api_root(settings.endpoint))
         self.model = settings.model or self._listed_models()[0]
 
     def section(self, judged: JudgedAnswers) -> dict[str, Any]:
@@ -401,3 +401,19 @@ def _reason(exc: BaseException) -> str:
 def _short(text: str, limit: int = 160) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _usable_url(url: str) -> str:
+    """``url`` when it is an http(s) URL httpx can open, else JudgeError."""
+    import httpx
+
+    try:
+        scheme = httpx.URL(url).scheme
+    except httpx.InvalidURL as exc:
+        raise JudgeError(f"judge endpoint {url}: not a usable URL ({exc}).") from exc
+    if scheme not in ("http", "https"):
+        raise JudgeError(
+            f"judge endpoint {url}: not an http(s) URL; pass the judge server's "
+            "root, such as http://127.0.0.1:8080"
+        )
+    return url

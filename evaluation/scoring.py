@@ -16,6 +16,7 @@ baseline is given, no category fell by more than the allowed drop.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 
@@ -38,6 +39,14 @@ class ScoreWeights:
 
     def __post_init__(self) -> None:
         values = {part.name: getattr(self, part.name) for part in fields(self)}
+        # NaN compares false with everything: left through, it would make
+        # every score NaN and slip past the threshold comparison.
+        unusable = [name for name, value in values.items() if not math.isfinite(value)]
+        if unusable:
+            raise ValueError(
+                f"score weights must be finite numbers, not {values[unusable[0]]} "
+                f"for {unusable[0]}; fix evaluation.weights in params.yaml."
+            )
         if min(values.values()) < 0:
             raise ValueError(
                 f"score weights must not be negative ({values}); "
@@ -190,7 +199,7 @@ def decide_gate(
     scores on the same golden set) and ``max_category_drop`` are both given.
     """
     reasons = []
-    if golden_score < threshold:
+    if not golden_score >= threshold:  # a NaN score fails too
         reasons.append(f"golden score {golden_score:.3f} is below {threshold:.2f}")
     if critical_violations:
         reasons.append(

@@ -19,7 +19,7 @@ import structlog
 from anyio import CancelScope
 
 from serving.engine import Piece, Prompt, Sampling
-from serving.errors import ContextWindowError, ServingError
+from serving.errors import ContextWindowError, InvalidRequestError, ServingError
 from serving.metrics import ServingMetrics
 from serving.model_manager import ServedModel
 from serving.schemas import ChatCompletionRequest, CompletionRequest
@@ -67,10 +67,20 @@ def plan(
 ) -> Job:
     """Tokenize the prompt and fit max_tokens to the context window (blocking)."""
     engine = served.engine
-    if isinstance(request, ChatCompletionRequest):
-        kind, prompt = CHAT, engine.chat_prompt(request.message_dicts())
-    else:
-        kind, prompt = TEXT, engine.text_prompt(request.prompt_text())
+    chat = isinstance(request, ChatCompletionRequest)
+    try:
+        if chat:
+            kind, prompt = CHAT, engine.chat_prompt(request.message_dicts())
+        else:
+            kind, prompt = TEXT, engine.text_prompt(request.prompt_text())
+    except UnicodeEncodeError as exc:
+        # JSON lets a client send a lone UTF-16 surrogate ("\ud800"), which
+        # no UTF-8 text, and so no prompt, can hold.
+        raise InvalidRequestError(
+            "the text holds a lone UTF-16 surrogate escape, which is not a "
+            "character; send valid Unicode text",
+            param="messages" if chat else "prompt",
+        ) from exc
 
     max_tokens = fit_max_tokens(
         len(prompt.tokens),

@@ -134,3 +134,55 @@ def test_model_and_endpoint_together_exit_2(tiny_gguf, tmp_path):
     result = CliRunner().invoke(cli, [*args, "--endpoint", "http://127.0.0.1:9"])
     assert result.exit_code == 2
     assert "exactly one candidate" in result.output
+
+
+@pytest.mark.parametrize("option", ["--endpoint", "--judge-endpoint"])
+def test_a_url_with_a_bad_port_exits_2_naming_it(option, tiny_gguf, tmp_path):
+    from typer.testing import CliRunner
+
+    from evaluation.runner import cli
+
+    output = tmp_path / "r.json"
+    output.write_text('{"kept": true}\n')
+    candidate = [] if option == "--endpoint" else ["--model", str(tiny_gguf)]
+    args = ["--dataset", str(DATASET), "--output", str(output), "--limit", "1"]
+    result = CliRunner().invoke(
+        cli, [*args, *candidate, option, "http://127.0.0.1:abc"]
+    )
+
+    assert result.exit_code == 2
+    assert "http://127.0.0.1:abc" in result.output
+    assert "not a usable URL" in result.output
+    assert output.read_text() == '{"kept": true}\n'
+
+
+def test_an_answer_whose_text_is_not_text_is_an_error_not_a_crash(tmp_path):
+    from fastapi import FastAPI
+    from typer.testing import CliRunner
+
+    from evaluation.runner import cli
+
+    odd = FastAPI()
+
+    @odd.get("/v1/models")
+    def models():
+        return {"data": [{"id": "odd"}]}
+
+    @odd.post("/v1/chat/completions")
+    def chat():
+        return {"choices": [{"message": {"content": 123}}], "usage": "x"}
+
+    @odd.post("/v1/completions")
+    def complete():
+        return {"choices": [{"text": 123}], "usage": "x"}
+
+    with running_server(odd) as url:
+        result = CliRunner().invoke(
+            cli,
+            ["--dataset", str(DATASET), "--endpoint", url, "--limit", "1"]
+            + ["--output", str(tmp_path / "r.json")],
+        )
+
+    assert result.exit_code in (1, 2)
+    assert "not OpenAI-compatible" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -58,6 +58,17 @@ def test_weights_must_sum_to_one():
         ScoreWeights(facts=0.7, chrf=0.7)
 
 
+def test_a_weight_that_is_not_a_number_is_refused_by_name():
+    with pytest.raises(ValueError, match="finite numbers, not nan for facts"):
+        ScoreWeights(facts=float("nan"), chrf=0.1, rouge_l=0.05, string_similarity=0.05)
+
+
+def test_a_score_that_is_not_a_number_fails_the_gate():
+    verdict = decide_gate(float("nan"), 0.85, critical_violations=())
+
+    assert not verdict.passed
+
+
 def test_every_similarity_metric_is_1_for_the_reference_and_low_for_noise():
     case = _case()
     same = score_answer(case, case.reference)

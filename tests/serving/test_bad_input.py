@@ -173,3 +173,27 @@ def test_a_very_long_unknown_path_is_not_echoed_whole(vetted_server):
     response = httpx.get(f"{vetted_server}/{'a' * 20_000}", timeout=30)
     assert response.status_code == 404
     assert len(_error(response)["message"]) < 400
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "param"),
+    [
+        (
+            CHAT,
+            '"messages": [{"role": "user", "content": "hi \\ud800 there"}]',
+            "messages",
+        ),
+        ("/v1/completions", '"prompt": "\\udfff"', "prompt"),
+    ],
+)
+def test_a_lone_surrogate_escape_is_a_400_and_the_server_keeps_answering(
+    vetted_server, path, field, param
+):
+    body = '{"model": "yonca-agri", "max_tokens": 4, ' + field + "}"
+    response = _post(vetted_server, body, path)
+
+    assert response.status_code == 400
+    error = _error(response)
+    assert "surrogate" in error["message"] and error["param"] == param
+    after = _post(vetted_server, {"model": MODEL, "messages": USER, "max_tokens": 4})
+    assert after.status_code == 200
