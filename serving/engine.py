@@ -55,6 +55,8 @@ class LlamaEngine:
 
     # Generations it can run at once: one llama context, one sequence.
     slots = 1
+    # Why the loaded engine cannot answer now; an in-process model always can.
+    problem: str | None = None
 
     def __init__(
         self,

@@ -116,6 +116,11 @@ class LlamaServerEngine:
             timeout_seconds=settings.llama_server_timeout_seconds,
         )
 
+    @property
+    def problem(self) -> str | None:
+        """Why llama-server cannot answer for the vetted model, as last checked."""
+        return self._mismatch
+
     def chat_prompt(self, messages: list[dict[str, str]]) -> Prompt:
         """Render chat messages as the in-process engine would, then tokenize."""
         self._check_still_serving()

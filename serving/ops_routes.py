@@ -100,6 +100,9 @@ def readiness(manager: ModelManager) -> dict:
         "golden_score": score,
         "source": served.source,
     }
+    if served.engine.problem is not None:
+        reason = f"version {info.version} cannot be served: {served.engine.problem}"
+        return {"status": "not_ready", "reason": reason, **body}
     if served.source == "cache":
         body["warning"] = (
             "the registry could not be reached at start, so the last vetted model "

@@ -108,9 +108,7 @@ class ServingSettings(BaseSettings):
                 f"LLM_CONTEXT_SIZE ({self.llm_context_size}) to leave room for "
                 "the prompt; lower LLM_MAX_TOKENS or raise LLM_CONTEXT_SIZE."
             )
-        if self.llama_server_url and not self.llama_server_url.startswith(
-            ("http://", "https://")
-        ):
+        if self.llama_server_url and not _is_http_url(self.llama_server_url):
             raise ValueError(
                 f"LLAMA_SERVER_URL '{self.llama_server_url}' is not an http(s) "
                 "address; set it to llama-server's base URL, e.g. "
@@ -168,3 +166,13 @@ def load_settings(**overrides) -> ServingSettings:
             f"the serving settings are invalid ({problems}); fix the environment "
             "or .env (see .env.example)."
         ) from exc
+
+
+def _is_http_url(value: str) -> bool:
+    import httpx
+
+    try:
+        url = httpx.URL(value)
+    except httpx.InvalidURL:
+        return False
+    return url.scheme in ("http", "https") and bool(url.host)

@@ -224,6 +224,29 @@ def test_stopped_llama_server_gets_a_503_that_says_what_happened(
         assert "Traceback" not in answer.text
 
 
+def test_llama_server_restarted_on_another_file_is_refused_and_not_ready(
+    tmp_path, tiny_ggufs, empty_store, monkeypatch
+):
+    # Look at /props on every request rather than every few seconds.
+    monkeypatch.setattr("serving.llama_server._RECHECK_SECONDS", 0.0)
+    vetted, other = tiny_ggufs
+    with _api_over(tmp_path, empty_store, vetted, vetted) as setup:
+        assert wait_until_settled(setup.base_url).status_code == 200
+        setup.llama.stop()
+        port = int(setup.llama.url.rsplit(":", 1)[1])
+        log = tmp_path / "other.log"
+        with running_llama_server(BINARY, other, log, port=port):
+            url = f"{setup.base_url}/v1/chat/completions"
+            body = {"model": MODEL, "messages": USER, "max_tokens": 4}
+            answer = httpx.post(url, json=body, timeout=30)
+            ready = httpx.get(f"{setup.base_url}/ready", timeout=30)
+
+    assert answer.status_code == 503
+    assert "no longer serves the vetted model" in answer.json()["error"]["message"]
+    assert ready.status_code == 503
+    assert "cannot be served" in ready.json()["reason"]
+
+
 # A template of the usual kind: special markers around each turn, the BOS
 # token first, and a refusal of conversations that open with the assistant.
 CHAT_TEMPLATE = (

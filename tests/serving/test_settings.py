@@ -49,8 +49,11 @@ def test_llama_server_url_selects_that_engine_without_contacting_it(monkeypatch)
     assert create_app(settings).state.services.settings.llama_server_slots == 3
 
 
-def test_llama_server_url_that_is_not_http_is_refused(monkeypatch):
-    monkeypatch.setenv("LLAMA_SERVER_URL", "127.0.0.1:8080")
+@pytest.mark.parametrize(
+    "url", ["127.0.0.1:8080", "http://127.0.0.1:abc", "ftp://127.0.0.1", "http://"]
+)
+def test_llama_server_url_that_is_not_http_is_refused(monkeypatch, url):
+    monkeypatch.setenv("LLAMA_SERVER_URL", url)
     with pytest.raises(ConfigurationError, match="LLAMA_SERVER_URL"):
         load_settings(_env_file=None)
 

@@ -45,9 +45,10 @@ def running_llama_server(
     ctx_size: int = 2048,
     threads: int = 1,
     startup_seconds: float = 120,
+    port: int | None = None,
 ) -> Iterator[LlamaServer]:
     """Serve ``model`` with llama-server until the block ends."""
-    port = free_port()
+    port = port or free_port()
     command = [
         str(binary),
         *("--model", str(model.resolve())),
