@@ -8,6 +8,7 @@ Exit codes: 0 done, 1 refused or failed verification, 2 could not run.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -55,10 +56,17 @@ def _registry_errors() -> Iterator[None]:
         raise typer.Exit(EXIT_UNUSABLE) from exc
 
 
+# MLflow retries a tracking server that does not answer for about four
+# minutes by default; a person at a prompt should hear within seconds. An
+# explicit MLFLOW_HTTP_REQUEST_MAX_RETRIES still wins.
+CLI_HTTP_RETRIES = "2"
+
+
 def _open():
     from registry.config import load_config
     from registry.store import connect
 
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", CLI_HTTP_RETRIES)
     config = load_config()
     return connect(config.tracking_uri), config
 
