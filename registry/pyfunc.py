@@ -71,6 +71,11 @@ class GgufChatModel(PythonModel):
         params = params or {}
         max_tokens = int(params.get("max_tokens", DEFAULT_MAX_TOKENS))
         temperature = float(params.get("temperature", DEFAULT_TEMPERATURE))
+        # llama.cpp reads max_tokens <= 0 as "until the context is full".
+        if max_tokens < 1:
+            raise ValueError(f"max_tokens must be at least 1, not {max_tokens}")
+        if not temperature >= 0:
+            raise ValueError(f"temperature must be 0 or more, not {temperature}")
         return [
             self._answer(messages, max_tokens, temperature)
             for messages in conversations(model_input)

@@ -125,6 +125,17 @@ def test_production_input_without_a_question_says_what_to_send(production):
         production.predict(["a bare string list"], params={"max_tokens": 4})
 
 
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [({"max_tokens": -1}, "max_tokens"), ({"temperature": -3.0}, "temperature")],
+)
+def test_production_refuses_generation_settings_it_cannot_honour(
+    production, params, named
+):
+    with pytest.raises(ValueError, match=named):
+        production.predict(QUESTIONS, params={"max_tokens": 4, **params})
+
+
 # The probe raises the audit event a name lookup would, without looking up
 # anything: its entry shows that the audit hook is live in the processes run.
 PROBE_HOST = "audit-probe.invalid"
