@@ -7,6 +7,7 @@ the field at fault, so the person editing the set can go straight to it.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -126,6 +127,17 @@ def _parse_case(path: Path, number: int, line: str) -> GoldenCase:
         raise GoldenSetError(
             f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno}); "
             "each line must be one JSON object."
+        ) from exc
+    except ValueError as exc:  # an integer past Python's conversion limit
+        raise GoldenSetError(
+            f"{path}:{number}: holds an integer of more than "
+            f"{sys.get_int_max_str_digits()} digits, too long to read; no field "
+            "of a golden case takes such a number, so fix or remove it."
+        ) from exc
+    except RecursionError as exc:
+        raise GoldenSetError(
+            f"{path}:{number}: nests arrays or objects too deeply to read; "
+            "each line must be one golden case as golden/schema.json describes."
         ) from exc
 
     errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.path))

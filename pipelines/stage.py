@@ -1,10 +1,19 @@
-"""What every DVC stage module shares: setup, parameters and exit codes."""
+"""What every DVC stage module shares: setup, parameters, exit codes, outputs.
+
+DVC keeps a stage's outputs in place while it runs (they are marked
+``persist`` in dvc.yaml), so a stage that fails must not have touched them:
+each file is written beside its final path and renamed over it, and a folder
+is built as a sibling and swapped in whole once everything in it is written.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -61,10 +70,58 @@ def stage_exit_code(name: str, body: Callable[[dict[str, Any]], None]) -> int:
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Write ``data`` as stable, indented JSON (sorted keys, trailing newline)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``data`` as stable, indented JSON (sorted keys, trailing newline).
+
+    The file is replaced in one step: a failure leaves the previous one whole.
+    """
     text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
-    path.write_text(text + "\n", encoding="utf-8")
+    write_text(path, text + "\n")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` to a draft beside ``path``, then rename it over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(path.name + ".partial")
+    try:
+        draft.write_text(text, encoding="utf-8")
+        os.replace(draft, path)
+    except BaseException:
+        draft.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def replacing_folder(folder: Path) -> Iterator[Path]:
+    """Yield an empty sibling of ``folder`` that replaces it when the block ends.
+
+    If the block raises, the sibling and any parent made for it are removed
+    and ``folder`` stays as it was, so no file of a failed run mixes with the
+    previous outputs and none of those outputs is lost. The swap is two
+    renames; a run killed between them leaves the previous folder under its
+    retired name, and the next call puts it back before starting.
+    """
+    staging = folder.with_name(f".{folder.name}.staging")
+    retired = folder.with_name(f".{folder.name}.retired")
+    if retired.exists() and not folder.exists():
+        retired.rename(folder)
+    for leftover in (staging, retired):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+    made = [parent for parent in staging.parents if not parent.exists()]
+    staging.mkdir(parents=True)
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        for parent in made:
+            with suppress(OSError):
+                parent.rmdir()
+        raise
+
+    if folder.exists():
+        folder.rename(retired)
+    staging.rename(folder)
+    shutil.rmtree(retired, ignore_errors=True)
 
 
 def read_json(path: Path, produced_by: str) -> Any:

@@ -2,9 +2,12 @@
 
 Writes ``reports/validation/summary.json`` (no timestamps, so equal data gives
 an equal file; later stages should depend on it) and Great Expectations' Data
-Docs under ``reports/validation/docs/`` (which do carry run times). Exits 1
-with the summary on stderr when an expectation fails, and 2 when the tables are
-missing or unreadable.
+Docs under ``reports/validation/docs/`` (which do carry run times). The
+folder is replaced whole once the report is complete; a run that stops before
+(missing or unreadable tables, bad parameters) leaves the previous report as
+it was. Exits 1 with the summary on stderr when an expectation fails (the new
+report, which describes the data as it is now, is kept), and 2 when the tables
+are missing or unreadable.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pipelines.stage import StageFailedError, stage_exit_code
+from pipelines.stage import StageFailedError, replacing_folder, stage_exit_code
 
 REPORT_DIR = Path("reports/validation")
 SUMMARY_PATH = REPORT_DIR / "summary.json"
@@ -30,10 +33,11 @@ def validate_tables(params: dict[str, Any]) -> None:
             "synthetic.out_dir is missing in params.yaml; set it to the folder "
             "the synthesize stage writes (data/synthetic by default)"
         )
-    report = validate_directory(
-        Path(out_dir), raise_on_failure=False, docs_dir=DOCS_DIR
-    )
-    write_report(report, SUMMARY_PATH)
+    with replacing_folder(REPORT_DIR) as staging:
+        report = validate_directory(
+            Path(out_dir), raise_on_failure=False, docs_dir=staging / DOCS_DIR.name
+        )
+        write_report(report, staging / SUMMARY_PATH.name)
     if not report.success:
         raise StageFailedError(report.summary())
     print(f"{report.summary()} Summary written to {SUMMARY_PATH}.")

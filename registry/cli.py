@@ -56,6 +56,11 @@ def _registry_errors() -> Iterator[None]:
         raise typer.Exit(EXIT_UNUSABLE) from exc
 
 
+# Rich folds a table to 80 columns when stdout is not a terminal. Piped
+# output goes to a file or a script that reads one row per line, so it gets
+# this width instead, unless COLUMNS says otherwise.
+PIPED_WIDTH = 1000
+
 # MLflow retries a tracking server that does not answer for about four
 # minutes by default; a person at a prompt should hear within seconds. An
 # explicit MLFLOW_HTTP_REQUEST_MAX_RETRIES still wins.
@@ -63,12 +68,17 @@ CLI_HTTP_RETRIES = "2"
 
 
 def _open():
+    """The registry's client and settings; a missing SQLite store is refused.
+
+    Every command here works on versions that already exist, so a store that
+    MLflow would create empty can only be a wrong URI.
+    """
     from registry.config import load_config
     from registry.store import connect
 
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", CLI_HTTP_RETRIES)
     config = load_config()
-    return connect(config.tracking_uri), config
+    return connect(config.tracking_uri, create=False), config
 
 
 def _override_reason(force: bool, reason: str | None) -> str | None:
@@ -144,7 +154,6 @@ def rollback_command(
 @registry_app.command("list")
 def list_command() -> None:
     """Print every version with its model facts, aliases, score and gate."""
-    from rich.console import Console
     from rich.table import Table
 
     from registry.listing import VersionRow, version_rows
@@ -158,7 +167,17 @@ def list_command() -> None:
         table.add_column(HEADERS.get(column, column), overflow="fold")
     for row in rows:
         table.add_row(*(getattr(row, column) for column in columns))
-    Console().print(table)
+    _console().print(table)
+
+
+def _console():
+    """A console for stdout: a terminal's width, or one row per line if piped."""
+    from rich.console import Console
+
+    console = Console()
+    if console.is_terminal or os.environ.get("COLUMNS"):
+        return console
+    return Console(width=PIPED_WIDTH)
 
 
 @registry_app.command("history")

@@ -15,11 +15,19 @@ def resolve_tracking_uri(configured: str) -> str:
     return os.environ.get(TRACKING_URI_ENV) or configured
 
 
-def connect(tracking_uri: str):
-    """Point MLflow at ``tracking_uri`` and return a client for it."""
+def connect(tracking_uri: str, *, create: bool = True):
+    """Point MLflow at ``tracking_uri`` and return a client for it.
+
+    MLflow creates a SQLite store, folders included, wherever a ``sqlite://``
+    URI points. Commands that only look at an existing registry pass
+    ``create=False``: a URI naming a file that does not exist (a typo, another
+    working directory) is then refused instead of read as an empty registry.
+    """
     import mlflow
     from mlflow import MlflowClient
 
+    if not create:
+        _require_sqlite_file(tracking_uri)
     mlflow.set_tracking_uri(tracking_uri)
     try:
         client = MlflowClient(tracking_uri=tracking_uri)
@@ -30,6 +38,38 @@ def connect(tracking_uri: str):
             f"{TRACKING_URI_ENV} or mlflow.tracking_uri in params.yaml."
         ) from exc
     return client
+
+
+def _require_sqlite_file(tracking_uri: str) -> None:
+    """Raise RegistryUnavailableError if a SQLite URI names no existing file."""
+    path = _sqlite_path(tracking_uri)
+    if path is None or path.exists():
+        return
+    raise RegistryUnavailableError(
+        f"no MLflow store at {tracking_uri}: {path.resolve()} does not exist. "
+        "Run `dvc repro` to create the registry, or check "
+        f"{TRACKING_URI_ENV} and mlflow.tracking_uri in params.yaml (a relative "
+        "path starts at the working directory)."
+    )
+
+
+def _sqlite_path(tracking_uri: str) -> Path | None:
+    """The database file of a ``sqlite://`` URI; None for other URIs and memory."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    if not tracking_uri.startswith("sqlite"):
+        return None
+    try:
+        url = make_url(tracking_uri)
+    except ArgumentError:
+        return None
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database:
+        return None
+    if database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
 
 
 def ensure_experiment(client, name: str, artifact_location: str | None) -> str:

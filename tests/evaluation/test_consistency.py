@@ -52,3 +52,15 @@ def test_invalid_set_exits_2_naming_the_case_and_field(tmp_path):
     result = _check(dataset)
     assert result.exit_code == 2
     assert "case 'irr-en-901': field 'category'" in result.output
+
+
+def test_integer_too_long_to_read_exits_2_naming_the_line(tmp_path):
+    dataset = write_cases(tmp_path / "g.jsonl", [golden_case()])
+    too_long = '{"id": "irr-en-902", "priority": ' + "7" * 5000 + "}\n"
+    dataset.write_text(dataset.read_text() + too_long, encoding="utf-8")
+
+    result = _check(dataset)
+
+    assert result.exit_code == 2
+    assert f"{dataset}:2: holds an integer of more than 4300 digits" in result.output
+    assert "fix or remove it" in result.output

@@ -93,3 +93,18 @@ def test_crlf_line_endings_are_refused(tmp_path):
 def test_missing_file_says_what_to_do():
     with pytest.raises(GoldenSetError, match="not found"):
         load_golden_set(Path("/nonexistent/golden.jsonl"))
+
+
+def test_integer_too_long_to_read_names_file_and_line(tmp_path):
+    path = write_cases(tmp_path / "g.jsonl", [golden_case()])
+    line = '{"id": "irr-en-902", "priority": ' + "7" * 5000 + "}\n"
+    path.write_text(path.read_text() + line, encoding="utf-8")
+    with pytest.raises(GoldenSetError, match=r"g\.jsonl:2: holds an integer of more"):
+        load_golden_set(path)
+
+
+def test_arrays_nested_too_deeply_name_file_and_line(tmp_path):
+    path = write_cases(tmp_path / "g.jsonl", [golden_case()])
+    path.write_text(path.read_text() + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(GoldenSetError, match=r"g\.jsonl:2: nests arrays"):
+        load_golden_set(path)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.support.project import BIN, copy_project, run
 
@@ -85,6 +86,33 @@ def test_second_repro_has_nothing_to_do(project, first_repro):
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stdout
     assert "Running stage" not in result.stdout
+
+
+def test_evaluate_failing_on_a_bad_parameter_keeps_the_last_good_outputs(
+    project, first_repro
+):
+    outputs = [
+        "outputs/eval-record.json",
+        "metrics/eval.json",
+        "outputs/eval-record-by-category.png",
+        "outputs/eval-record-latency.png",
+    ]
+    before = {name: (project / name).read_bytes() for name in outputs}
+    params = project / "params.yaml"
+    good = params.read_text()
+    bad = yaml.safe_load(good)
+    bad["evaluation"]["limit"] = 0
+    params.write_text(yaml.safe_dump(bad, sort_keys=False))
+    try:
+        result = run([DVC, "repro", "evaluate"], cwd=project)
+    finally:
+        params.write_text(good)
+
+    assert result.returncode != 0
+    assert "evaluation.limit" in result.stderr
+    assert {name: (project / name).read_bytes() for name in outputs} == before
+    status = run([DVC, "status"], cwd=project)
+    assert "up to date" in status.stdout, status.stdout
 
 
 def test_broken_synthetic_table_stops_the_job_before_evaluation(tmp_path, tiny_gguf):

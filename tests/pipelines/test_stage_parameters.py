@@ -78,3 +78,17 @@ def test_a_non_gguf_source_is_named_in_the_error(project, tmp_path):
     result = run([PYTHON, "-m", "pipelines.fetch_model"], cwd=project)
     assert result.returncode == 2
     assert str(text) in result.stderr and "not a GGUF" in result.stderr
+
+
+def test_evaluate_stage_names_the_golden_line_holding_a_huge_integer(project):
+    golden = project / "golden" / "huge-integer.jsonl"
+    lines = (project / "golden" / "dataset.jsonl").read_text().splitlines()[:2]
+    lines.append('{"id": "irr-en-999", "priority": ' + "9" * 5000 + "}")
+    golden.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _with_params(project, "evaluation", "dataset", str(golden))
+
+    result = run([PYTHON, "-m", "pipelines.evaluate"], cwd=project)
+
+    assert result.returncode == 2, result.stderr
+    assert f"{golden}:3: holds an integer of more than 4300 digits" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+
 import pytest
 from typer.testing import CliRunner
 
 from registry.versions import get_version, local_artifact
-from tests.registry.conftest import MODEL
+from tests.registry.conftest import BIN, MODEL
 from yonca.cli import app
 
 runner = CliRunner()
@@ -210,6 +213,69 @@ def test_unreachable_store_is_reported_with_what_to_check(
 
     assert result.exit_code == 2
     assert "MLFLOW_TRACKING_URI" in result.output
+
+
+READING_COMMANDS = [
+    ["registry", "list"],
+    ["registry", "history"],
+    ["registry", "verify"],
+    ["promote", "--version", "1"],
+    ["rollback"],
+]
+
+
+@pytest.mark.parametrize("command", READING_COMMANDS)
+def test_sqlite_store_in_a_missing_folder_is_refused_not_created(
+    registry, monkeypatch, tmp_path, command
+):
+    missing = tmp_path / "some" / "missing" / "folder" / "mlflow.db"
+    uri = f"sqlite:///{missing}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+
+    result = yonca(*command)
+
+    assert result.exit_code == 2, result.output
+    assert f"no MLflow store at {uri}" in result.output
+    assert "dvc repro" in result.output and "MLFLOW_TRACKING_URI" in result.output
+    assert not (tmp_path / "some").exists()
+
+
+def test_mistyped_sqlite_file_name_is_refused_not_read_as_empty(
+    registry, monkeypatch, tmp_path
+):
+    registry.register(score=0.9)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///mlfow.db")
+
+    result = yonca("registry", "list")
+
+    assert result.exit_code == 2
+    assert "no MLflow store at sqlite:///mlfow.db" in result.output
+    assert str(tmp_path / "mlfow.db") in result.output
+    assert "registered versions" not in result.output
+    assert not (tmp_path / "mlfow.db").exists()
+
+
+def test_piped_list_keeps_each_version_on_one_line(registry):
+    version = registry.register(score=0.9)
+    assert yonca("promote", "--version", version).exit_code == 0
+    sha = registry.client.get_model_version(MODEL, version).tags["sha256"][:12]
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+
+    result = subprocess.run(
+        [str(BIN / "yonca"), "registry", "list"],
+        cwd=registry.golden.parent,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if sha in line]
+    assert len(rows) == 1, result.stdout
+    cells = [cell.strip() for cell in rows[0].split("│")]
+    assert str(version) in cells and "production" in cells and "0.900" in cells
+    assert "tiny.gguf" in cells
 
 
 def test_pipeline_promote_stage_writes_its_decision_to_the_trail(registry):
