@@ -160,6 +160,7 @@ def start_server(uri: str, folder: Path, args) -> tuple[subprocess.Popen, str]:
         "LLM_MAX_TOKENS": str(args.max_tokens),
         "LLM_TEMPERATURE": "0",
         "LLAMA_N_THREADS": str(args.threads),
+        "LLAMA_N_PARALLEL": str(args.parallel),
         "MAX_QUEUED_REQUESTS": str(args.clients * 2),
         "RATE_LIMIT_REQUESTS_PER_MINUTE": "1000000",
         "RATE_LIMIT_BURST": "1000000",
@@ -190,24 +191,38 @@ def _free_port() -> int:
 
 
 class InProcess:
-    """llama-cpp-python called directly, decoding the prompt the API would."""
+    """llama-cpp-python's own Llama.generate, decoding the prompt the API would."""
 
     def __init__(self, gguf: Path, args) -> None:
+        from llama_cpp import Llama, llama_model_get_vocab
+
         from serving.engine import LlamaEngine
 
-        self.engine = LlamaEngine(gguf, n_ctx=args.n_ctx, n_threads=args.threads)
-        self.llama = self.engine._llama
-        self.prompt = self.engine.chat_prompt(MESSAGES).tokens
+        # The engine renders and tokenizes the prompt exactly as the API does.
+        engine = LlamaEngine(gguf, n_ctx=args.n_ctx, n_threads=args.threads)
+        try:
+            self.prompt = engine.chat_prompt(MESSAGES).tokens
+        finally:
+            engine.close()
+        self.llama = Llama(
+            model_path=str(gguf),
+            n_ctx=args.n_ctx,
+            n_threads=args.threads,
+            verbose=False,
+        )
+        self.vocab = llama_model_get_vocab(self.llama.model)
         self.max_tokens = args.max_tokens
 
     def run(self) -> Run:
+        from llama_cpp import llama_vocab_is_eog
+
         started = time.perf_counter()
         first, count = None, 0
         tokens = self.llama.generate(
             self.prompt, temp=0.0, top_p=0.95, repeat_penalty=1.0
         )
         for token in tokens:
-            if self.engine._is_end_of_generation(token):
+            if llama_vocab_is_eog(self.vocab, token):
                 break
             self.llama.detokenize([token])
             first = first or time.perf_counter() - started
@@ -423,7 +438,7 @@ def rerun_command(args) -> str:
         f".venv/bin/python bench/bench_serving.py --models {' '.join(args.models)} "
         f"--max-tokens {args.max_tokens} --rounds {args.rounds} "
         f"--clients {args.clients} --requests {args.requests} "
-        f"--threads {args.threads}"
+        f"--threads {args.threads} --parallel {args.parallel}"
     )
 
 
@@ -462,7 +477,8 @@ two so that load on the machine hits both alike ({args.rounds} rounds, medians).
 Tokens/s are end to end: completion tokens over the time from request to last
 token. Added time to first token is the API's minus in-process, per round.
 Concurrency: {args.requests} streamed requests from {args.clients} clients at
-once; one llama context answers one request at a time, so the others queue.
+once; the API decodes up to {args.parallel} of them together in one llama
+context (`LLAMA_N_PARALLEL`), and the others queue.
 Swap: the same load again, while a second vetted version (other weights for
 the tiny model, a copy of the file for Gemma) is registered, promoted and
 refreshed in; a request fails when it gets no 200 or no tokens, and the
@@ -499,6 +515,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=24)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--parallel",
+        type=int,
+        default=4,
+        help="generations the API decodes together (LLAMA_N_PARALLEL)",
+    )
     parser.add_argument(
         "--write-docs",
         action="store_true",

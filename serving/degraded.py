@@ -4,20 +4,27 @@ A client can tell such an answer from a model's in two ways: the
 ``X-Yonca-Degraded: true`` header, and ``system_fingerprint`` set to
 ``rules-only`` instead of the model version. ``usage`` counts words rather than
 tokens, since no tokenizer is involved.
+
+Asked for a JSON object, the rules answer ``{"answer": "<their text>"}``. They
+cannot follow a JSON Schema, so a ``json_schema`` request gets a 503 instead of
+an answer its client would fail to read.
 """
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator
 
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from serving.errors import NotReadyError
 from serving.generation import CHAT, TEXT, sse_event
 from serving.rules import advise
-from serving.schemas import ChatCompletionRequest, CompletionRequest
+from serving.schemas import ChatCompletionRequest, CompletionRequest, ResponseFormat
 from serving.services import Services
+from serving.structured_output import schema_to_follow
 
 DEGRADED_HEADER = "X-Yonca-Degraded"
 FINGERPRINT = "rules-only"
@@ -29,7 +36,7 @@ def rules_response(
     """The rules' answer to ``body``, whole or as server-sent events."""
     chat = isinstance(body, ChatCompletionRequest)
     question = _request_text(body)
-    answer = advise(question)
+    answer = _shaped(advise(question), body.response_format)
     services.metrics.degraded_answers.inc()
 
     envelope = {
@@ -59,6 +66,20 @@ def _request_text(body: ChatCompletionRequest | CompletionRequest) -> str:
     # assistant's earlier answers are not records.
     messages = body.message_dicts()
     return "\n".join(m["content"] for m in messages if m["role"] != "assistant")
+
+
+def _shaped(answer: str, response_format: ResponseFormat | None) -> str:
+    """The rules' text in the shape ``response_format`` asks for."""
+    if response_format is None or schema_to_follow(response_format) is None:
+        return answer
+    if response_format.type == "json_schema":
+        raise NotReadyError(
+            "the model is not answering now, and the rule-based answers given "
+            "meanwhile cannot follow a JSON schema; retry later, or ask with "
+            'response_format {"type": "json_object"} or without it',
+            param="response_format",
+        )
+    return json.dumps({"answer": answer}, ensure_ascii=False)
 
 
 def _choice(chat: bool, answer: str) -> dict:

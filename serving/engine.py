@@ -1,8 +1,9 @@
-"""The in-process inference engine: one GGUF, one llama.cpp context.
+"""The in-process inference engine: one GGUF loaded with llama-cpp-python.
 
-A llama context is not safe to share between threads: callers run one
-generation at a time (the queue in front of the engine sees to that) and may
-run it in any single worker thread.
+Rendering and tokenizing run in the caller's thread. Decoding runs in the
+batcher's own thread (serving/batching.py), which decodes as many generations
+together as the engine has slots; the queue in front of the engine admits no
+more than that.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from serving.batching import End
 from serving.errors import InvalidRequestError, ModelLoadError, ServingError
 
 
@@ -35,6 +37,8 @@ class Sampling:
     seed: int | None = None
     presence_penalty: float = 0.0
     frequency_penalty: float = 0.0
+    # GBNF the answer must match (see serving.structured_output), or None.
+    grammar: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,10 +55,13 @@ class Piece:
 
 
 class LlamaEngine:
-    """A GGUF loaded with llama-cpp-python, rendering and generating for the API."""
+    """A GGUF loaded with llama-cpp-python, rendering and generating for the API.
 
-    # Generations it can run at once: one llama context, one sequence.
-    slots = 1
+    Generations run through a :class:`~serving.batching.Batcher`: up to
+    ``parallel`` of them decode together in one llama context, each with a
+    context window of ``n_ctx`` tokens.
+    """
+
     # Why the loaded engine cannot answer now; an in-process model always can.
     problem: str | None = None
 
@@ -65,15 +72,22 @@ class LlamaEngine:
         n_ctx: int,
         n_gpu_layers: int = 0,
         n_threads: int | None = None,
+        parallel: int = 1,
     ) -> None:
         from llama_cpp import Llama
 
+        from serving.batching import Batcher
+
+        threads = n_threads or os.cpu_count() or 1
         try:
+            # This context only backs tokenizing and the chat template; the
+            # batcher's context does the decoding.
             self._llama = Llama(
                 model_path=str(path),
-                n_ctx=n_ctx,
+                n_ctx=_TOKENIZER_CONTEXT,
+                n_batch=_TOKENIZER_CONTEXT,
                 n_gpu_layers=n_gpu_layers,
-                n_threads=n_threads or os.cpu_count() or 1,
+                n_threads=threads,
                 verbose=False,
             )
         except (ValueError, RuntimeError) as exc:
@@ -81,12 +95,21 @@ class LlamaEngine:
                 f"llama.cpp could not load {path.name}; the file is not a GGUF "
                 "this build supports"
             ) from exc
+        try:
+            self._batcher = Batcher(
+                self._llama.model, n_ctx=n_ctx, parallel=parallel, n_threads=threads
+            )
+        except BaseException:
+            self._llama.close()
+            raise
+        self.slots = parallel
+        self._n_ctx = n_ctx
         self._formatter = _chat_formatter(self._llama)
-        self._vocab = _vocab(self._llama)
 
     @property
     def n_ctx(self) -> int:
-        return self._llama.n_ctx()
+        """Each generation's context window, prompt and answer together."""
+        return self._n_ctx
 
     def chat_prompt(self, messages: list[dict[str, str]]) -> Prompt:
         """Render chat messages with the GGUF's own template and tokenize them."""
@@ -120,51 +143,51 @@ class LlamaEngine:
     def stream(self, prompt: Prompt, sampling: Sampling) -> Iterator[Piece]:
         """Generate text piece by piece; closing the iterator stops generation.
 
-        Decodes token by token with ``Llama.generate`` rather than
-        ``create_completion(stream=True)``, whose per-token cost grows with the
-        answer's length because it re-detokenizes everything generated so far.
+        Tokens come from the batcher as they are sampled and are turned into
+        text here, in the caller's thread, one token at a time.
         """
-        llama = self._llama
-        if sampling.seed is not None:
-            llama.set_seed(sampling.seed)
-        text = _TextAssembler(prompt.stop + sampling.stop)
-        tokens = llama.generate(
+        from serving.batching import TOKEN_LIMIT
+
+        sequence = self._batcher.submit(
             prompt.tokens,
-            temp=sampling.temperature,
+            max_tokens=sampling.max_tokens,
+            temperature=sampling.temperature,
             top_p=sampling.top_p,
+            seed=sampling.seed,
             presence_penalty=sampling.presence_penalty,
             frequency_penalty=sampling.frequency_penalty,
-            repeat_penalty=1.0,
+            grammar=sampling.grammar,
         )
+        text = _TextAssembler(prompt.stop + sampling.stop)
         generated, finish_reason = 0, "length"
         try:
-            for token in tokens:
-                if self._is_end_of_generation(token):
-                    finish_reason = "stop"
-                    break
+            while not isinstance(token := sequence.tokens.get(), End):
                 generated += 1
-                piece, stopped = text.feed(llama.detokenize([token]))
+                piece, stopped = text.feed(self._llama.detokenize([token]))
                 if piece:
                     yield Piece(piece, completion_tokens=generated)
                 if stopped:
                     finish_reason = "stop"
                     break
-                if generated >= sampling.max_tokens:
-                    break
-        except RuntimeError as exc:
-            raise ServingError("llama.cpp failed while generating") from exc
+            else:
+                if token.error is not None:
+                    raise ServingError("llama.cpp failed while generating") from (
+                        token.error
+                    )
+                finish_reason = "length" if token is TOKEN_LIMIT else "stop"
         finally:
-            tokens.close()
+            sequence.cancel()
         yield Piece(text.flush(), finish_reason, generated)
 
-    def _is_end_of_generation(self, token: int) -> bool:
-        from llama_cpp import llama_vocab_is_eog
-
-        return bool(llama_vocab_is_eog(self._vocab, token))
-
     def close(self) -> None:
-        """Free the model and its context now rather than at garbage collection."""
+        """Free the model and its contexts now rather than at garbage collection."""
+        self._batcher.close()
         self._llama.close()
+
+
+# Tokens of the context that llama-cpp-python's Llama makes for itself; it is
+# never decoded in, so the smallest size llama.cpp accepts keeps it cheap.
+_TOKENIZER_CONTEXT = 64
 
 
 def _chat_formatter(llama):
@@ -212,12 +235,6 @@ def _token_text(llama, token: int) -> str:
     if token == -1:
         return ""
     return llama.detokenize([token], special=True).decode("utf-8", errors="ignore")
-
-
-def _vocab(llama):
-    from llama_cpp import llama_model_get_vocab
-
-    return llama_model_get_vocab(llama.model)
 
 
 class _TextAssembler:

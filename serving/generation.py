@@ -24,6 +24,7 @@ from serving.metrics import ServingMetrics
 from serving.model_manager import ServedModel
 from serving.schemas import ChatCompletionRequest, CompletionRequest
 from serving.settings import ServingSettings
+from serving.structured_output import grammar_for
 
 log = structlog.get_logger("serving")
 
@@ -96,6 +97,7 @@ def plan(
         seed=request.seed,
         presence_penalty=_given(request.presence_penalty, 0.0),
         frequency_penalty=_given(request.frequency_penalty, 0.0),
+        grammar=grammar_for(request.response_format),
     )
     return Job(kind, served, prompt, sampling, request.include_usage())
 

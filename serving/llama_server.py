@@ -359,6 +359,10 @@ def completion_body(prompt: Prompt, sampling: Sampling) -> dict:
     }
     if sampling.seed is not None:
         body["seed"] = sampling.seed
+    if sampling.grammar is not None:
+        # The grammar the in-process engine would use, not llama-server's
+        # own conversion of a json_schema (see serving.structured_output).
+        body["grammar"] = sampling.grammar
     return body
 
 

@@ -176,7 +176,8 @@ class ModelManager:
         from registry.store import connect
         from registry.versions import get_alias_version
 
-        client = connect(self.settings.mlflow_tracking_uri)
+        # A SQLite URI naming no file is a wrong setting, not an empty registry.
+        client = connect(self.settings.mlflow_tracking_uri, create=False)
         return get_alias_version(
             client, self.settings.model_name, self.settings.model_alias
         )
@@ -238,6 +239,7 @@ class ModelManager:
             n_ctx=self.settings.llm_context_size,
             n_gpu_layers=self.settings.llama_n_gpu_layers,
             n_threads=self.settings.llama_n_threads,
+            parallel=self.settings.llama_n_parallel,
         )
 
     def _refuse(self, version, tag_sha: str, exc: ModelRefusedError) -> None:

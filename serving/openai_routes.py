@@ -13,6 +13,7 @@ from serving.generation import Generation, Job, complete, stream
 from serving.queue import Turn
 from serving.schemas import ChatCompletionRequest, CompletionRequest
 from serving.services import AnswerSource, Services
+from serving.structured_output import check_response_format
 
 router = APIRouter(prefix="/v1")
 
@@ -52,6 +53,7 @@ async def create_completion(body: CompletionRequest, request: Request):
 async def _generate(body: ChatCompletionRequest | CompletionRequest, request: Request):
     services: Services = request.app.state.services
     _check_model_name(body.model, services)
+    await check_response_format(body.response_format)
     if services.answer_source() is not AnswerSource.MODEL:
         return rules_response(body, services)
     services.manager.require_ready()  # 503 at once rather than after queueing

@@ -6,7 +6,7 @@ so a client learns at once that a parameter it relies on is not honoured.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,6 +37,26 @@ class StreamOptions(_Strict):
     include_usage: bool = False
 
 
+class JSONSchemaFormat(_Strict):
+    """The ``json_schema`` of a ``response_format``, as OpenAI shapes it.
+
+    ``strict`` is accepted and changes nothing: the answer is always held to
+    the schema. Without ``schema`` the answer is any JSON object.
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    description: str | None = None
+    schema_: dict[str, Any] = Field(default_factory=dict, alias="schema")
+    strict: bool | None = None
+
+
+class ResponseFormat(_Strict):
+    """What the answer must be: plain text, any JSON object, or a JSON Schema's."""
+
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: JSONSchemaFormat | None = None
+
+
 class _Generation(_Strict):
     """Fields shared by chat and text completions."""
 
@@ -52,6 +72,7 @@ class _Generation(_Strict):
     frequency_penalty: float | None = Field(None, ge=-2, le=2)
     n: Literal[1] | None = None
     user: str | None = None
+    response_format: ResponseFormat | None = None
 
     def stop_list(self) -> list[str]:
         if self.stop is None:

@@ -78,6 +78,9 @@ class ServingSettings(BaseSettings):
     llm_temperature: float = Field(0.7, ge=0, le=2)
     llama_n_gpu_layers: int = Field(0, ge=-1)
     llama_n_threads: int | None = Field(None, ge=1)
+    # Generations the in-process engine decodes together in one context, each
+    # with LLM_CONTEXT_SIZE tokens of its own (llama-server's --parallel).
+    llama_n_parallel: int = Field(4, ge=1, le=64)
     # llama.cpp's llama-server as the engine instead of llama-cpp-python in
     # process; it must run on the vetted GGUF (see serving/llama_server.py).
     llama_server_url: str | None = None

@@ -6,6 +6,7 @@ GGUF, and its failures reach clients as 503s that say what to do.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import jsonschema
 import openai
 import pytest
 
@@ -26,6 +28,11 @@ from tests.serving.conftest import (
     Registry,
     make_settings,
     wait_until_settled,
+)
+from tests.serving.test_structured_output import (
+    ASK_JSON,
+    IRRIGATION,
+    IRRIGATION_FORMAT,
 )
 from tests.support.llama_server import (
     LlamaServer,
@@ -172,6 +179,35 @@ def test_more_concurrent_requests_than_slots_all_succeed(served):
         answers = list(pool.map(ask, range(8)))
 
     assert [answer.status_code for answer in answers] == [200] * 8
+
+
+def test_json_schema_answers_follow_the_schema_through_llama_server(served):
+    base_url, _ = served
+    asked = {"model": MODEL, "messages": ASK_JSON, "temperature": 0}
+    whole = _sdk(base_url).chat.completions.create(
+        **asked, response_format=IRRIGATION_FORMAT
+    )
+    streamed = _sdk(base_url).chat.completions.create(
+        **asked, response_format=IRRIGATION_FORMAT, stream=True
+    )
+    text = "".join(chunk.choices[0].delta.content or "" for chunk in streamed)
+
+    assert whole.choices[0].finish_reason == "stop"
+    jsonschema.validate(json.loads(whole.choices[0].message.content), IRRIGATION)
+    assert text == whole.choices[0].message.content
+
+
+def test_json_object_answer_through_llama_server_is_a_json_object(served):
+    base_url, _ = served
+    answer = _sdk(base_url).chat.completions.create(
+        model=MODEL,
+        messages=ASK_JSON,
+        response_format={"type": "json_object"},
+        temperature=0,
+    )
+
+    assert answer.choices[0].finish_reason == "stop"
+    assert isinstance(json.loads(answer.choices[0].message.content), dict)
 
 
 def test_llama_server_on_another_file_is_refused(tmp_path, tiny_ggufs, empty_store):

@@ -37,7 +37,10 @@ def test_request_past_the_queue_gets_429_with_retry_after(
 ):
     registry.promote(registry.register(tiny_ggufs[0]))
     no_waiting = make_settings(
-        registry.tracking_uri, settings.model_cache_dir, max_queued_requests=0
+        registry.tracking_uri,
+        settings.model_cache_dir,
+        max_queued_requests=0,
+        llama_n_parallel=1,
     )
     manager = ModelManager(no_waiting)
     base_url = serve(no_waiting, manager)
