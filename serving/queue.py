@@ -1,8 +1,8 @@
 """The bounded queue in front of the model: as many generations as it has slots.
 
-The in-process llama context decodes one sequence at a time, so there requests
-take turns one by one. llama-server decodes one sequence per slot at once, so
-the queue admits that many together. At most ``max_waiting`` requests may wait
+Both engines decode one sequence per slot at once (LLAMA_N_PARALLEL slots in
+process, llama-server's own slots otherwise), so the queue admits that many
+requests together and the rest take turns. At most ``max_waiting`` requests may wait
 for a place; the next one is turned away at once with a ``Retry-After``
 estimate instead of piling up latency.
 """
