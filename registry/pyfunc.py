@@ -31,6 +31,8 @@ from typing import Any
 
 import mlflow
 import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel
 
 GGUF_ARTIFACT = "gguf"
@@ -73,9 +75,9 @@ class GgufChatModel(PythonModel):
         temperature = float(params.get("temperature", DEFAULT_TEMPERATURE))
         # llama.cpp reads max_tokens <= 0 as "until the context is full".
         if max_tokens < 1:
-            raise ValueError(f"max_tokens must be at least 1, not {max_tokens}")
+            raise InvalidInputError(f"max_tokens must be at least 1, not {max_tokens}")
         if not temperature >= 0:
-            raise ValueError(f"temperature must be 0 or more, not {temperature}")
+            raise InvalidInputError(f"temperature must be 0 or more, not {temperature}")
         return [
             self._answer(messages, max_tokens, temperature)
             for messages in conversations(model_input)
@@ -98,6 +100,18 @@ class GgufChatModel(PythonModel):
             return reply["choices"][0]["text"].strip()
 
 
+class InvalidInputError(MlflowException, ValueError):
+    """Input or parameters this model cannot answer.
+
+    ``mlflow models serve`` passes an MlflowException's message on to the
+    client with its status (400 here); any other exception becomes a generic
+    "unexpected error" that hides what to fix.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, error_code=INVALID_PARAMETER_VALUE)
+
+
 def conversations(model_input: pd.DataFrame | Mapping) -> list[list[dict]]:
     """The chat conversations to answer, one per answer, in input order.
 
@@ -110,7 +124,7 @@ def conversations(model_input: pd.DataFrame | Mapping) -> list[list[dict]]:
         rows = pd.DataFrame(model_input).to_dict("records")
     found = [conversation for row in rows for conversation in _from_row(row)]
     if not found:
-        raise ValueError(f"nothing to answer: {_SHAPES}")
+        raise InvalidInputError(f"nothing to answer: {_SHAPES}")
     return found
 
 
@@ -126,7 +140,7 @@ def _from_row(row: Mapping) -> list[list[dict]]:
     if _is_sequence(messages) and len(messages):
         listed = [dict(message) for message in messages if isinstance(message, Mapping)]
         if len(listed) < len(messages) or not all(map(_is_message, listed)):
-            raise ValueError(f"a message lacks its role or content: {_SHAPES}")
+            raise InvalidInputError(f"a message lacks its role or content: {_SHAPES}")
         return [listed]
 
     question = row.get("question")
@@ -134,7 +148,7 @@ def _from_row(row: Mapping) -> list[list[dict]]:
         return [_asked(question)]
     if _is_sequence(question):
         return [_asked(str(item)) for item in question]
-    raise ValueError(f"a row holds neither a question nor messages: {_SHAPES}")
+    raise InvalidInputError(f"a row holds neither a question nor messages: {_SHAPES}")
 
 
 def _is_sequence(value: Any) -> bool:

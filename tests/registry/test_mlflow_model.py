@@ -139,7 +139,7 @@ def test_production_refuses_generation_settings_it_cannot_honour(
 # The probe raises the audit event a name lookup would, without looking up
 # anything: its entry shows that the audit hook is live in the processes run.
 PROBE_HOST = "audit-probe.invalid"
-BODIES = ("chat", "questions")
+BODIES = ("chat", "questions", "unanswerable")
 SERVE_AND_ASK = (
     f"python -c \"import sys; sys.audit('socket.getaddrinfo', '{PROBE_HOST}', "
     '0, 0, 0, 0)"; '
@@ -160,6 +160,8 @@ def test_mlflow_models_serve_answers_offline(registry, tracking_uri, tmp_path):
     promote_to_production(registry.register(score=0.9))
     (tmp_path / "chat.json").write_text(json.dumps({**CHAT, "max_tokens": 8}))
     (tmp_path / "questions.json").write_text(json.dumps({"inputs": QUESTIONS}))
+    unanswerable = {"dataframe_records": [{"question": None, "messages": None}]}
+    (tmp_path / "unanswerable.json").write_text(json.dumps(unanswerable))
     audit_log = tmp_path / "network-attempts.jsonl"
     command = SERVE_AND_ASK.format(
         model=PRODUCTION, port=free_port(), bodies=" ".join(BODIES)
@@ -175,10 +177,12 @@ def test_mlflow_models_serve_answers_offline(registry, tracking_uri, tmp_path):
     result = run(args, cwd=tmp_path, env=env)
 
     statuses = [(tmp_path / f"{body}.status").read_text() for body in BODIES]
-    assert statuses == ["200", "200"], result.stdout + result.stderr[-3000:]
+    assert statuses == ["200", "200", "400"], result.stdout + result.stderr[-3000:]
     chat = json.loads((tmp_path / "chat.answer").read_text())
     questions = json.loads((tmp_path / "questions.answer").read_text())
     assert len(chat) == 1 and isinstance(chat[0], str)
     assert len(questions["predictions"]) == 2
+    refusal = json.loads((tmp_path / "unanswerable.answer").read_text())
+    assert "neither a question nor messages" in refusal["message"]
     hosts = [json.loads(line)["host"] for line in audit_log.read_text().splitlines()]
     assert hosts == [PROBE_HOST], f"the served model tried to reach {hosts[1:]}"
