@@ -243,7 +243,10 @@ class Batcher:
             slot = max(free, key=lambda s: _shared_prefix(s.cached, prompt))
             # At least one prompt token is evaluated: its logits start sampling.
             keep = min(_shared_prefix(slot.cached, prompt), len(prompt) - 1)
-            self._lib.llama_memory_seq_rm(self._memory, slot.seq_id, keep, -1)
+            if not self._lib.llama_memory_seq_rm(self._memory, slot.seq_id, keep, -1):
+                # Some caches (recurrent models) cannot drop a tail: start over.
+                self._lib.llama_memory_seq_rm(self._memory, slot.seq_id, 0, -1)
+                keep = 0
             slot.cached = slot.cached[:keep]
             slot.pending = sequence.prompt[keep:]
             slot.sequence = sequence
