@@ -54,7 +54,8 @@ class ServingMetrics:
         )
         self.swaps = Counter(
             "yonca_model_swaps",
-            "Model changes attempted, by outcome (swapped or refused).",
+            "Models taken into service or refused, by outcome: loaded (the first "
+            "since start), swapped (replacing another) or refused.",
             ["outcome"],
             registry=self.registry,
         )

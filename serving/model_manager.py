@@ -270,8 +270,7 @@ class ModelManager:
         self.metrics.set_model(
             info.name, info.version, info.sha256, info.golden_score, served.source
         )
-        if previous is not None:
-            self.metrics.swaps.labels("swapped").inc()
+        self.metrics.swaps.labels("loaded" if previous is None else "swapped").inc()
         log.info(
             "model.serving",
             model_version=info.version,

@@ -148,6 +148,9 @@ def test_swap_under_concurrent_requests_fails_none(registry, tiny_ggufs, serve):
     assert failures == []
     versions = {fingerprint.split("-")[0] for fingerprint in fingerprints}
     assert versions == {f"v{first.version}", f"v{second.version}"}
+    metrics = httpx.get(f"{base_url}/metrics", timeout=10).text
+    assert 'yonca_model_swaps_total{outcome="loaded"} 1.0' in metrics
+    assert 'yonca_model_swaps_total{outcome="swapped"} 1.0' in metrics
 
 
 def _ask(client: openai.OpenAI, stream: bool) -> str:
