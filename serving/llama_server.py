@@ -53,8 +53,10 @@ from yonca.hashing import sha256_file
 log = structlog.get_logger("serving")
 
 _CONNECT_SECONDS = 5.0
-# How long requests trust the last look at /props before looking again.
-_RECHECK_SECONDS = 10.0
+# How long requests trust the last look at /props before looking again. After
+# llama-server fails to answer, the next request looks at once: a restart may
+# have put another file behind the same address.
+_RECHECK_SECONDS = 2.0
 # What the last event of a stream needs; by default llama-server repeats the
 # whole prompt and every generation setting in it.
 _FINAL_FIELDS = ["content", "stop", "stop_type", "tokens_predicted"]
@@ -338,6 +340,7 @@ class LlamaServerEngine:
 
     def _unavailable(self, path: str, reason: str) -> EngineUnavailableError:
         log.warning("llama_server.unavailable", url=self.url, path=path, reason=reason)
+        self._checked_at = float("-inf")
         return EngineUnavailableError(reason)
 
 

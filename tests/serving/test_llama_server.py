@@ -283,6 +283,29 @@ def test_llama_server_restarted_on_another_file_is_refused_and_not_ready(
     assert "cannot be served" in ready.json()["reason"]
 
 
+def test_request_after_llama_server_went_away_looks_again_before_answering(
+    tmp_path, tiny_ggufs, empty_store, monkeypatch
+):
+    # Trust /props for an hour: only the failed request can make it look again.
+    monkeypatch.setattr("serving.llama_server._RECHECK_SECONDS", 3600.0)
+    vetted, other = tiny_ggufs
+    url_path = "/v1/chat/completions"
+    body = {"model": MODEL, "messages": USER, "max_tokens": 4}
+    with _api_over(tmp_path, empty_store, vetted, vetted) as setup:
+        assert wait_until_settled(setup.base_url).status_code == 200
+        setup.llama.stop()
+        port = int(setup.llama.url.rsplit(":", 1)[1])
+        during_restart = httpx.post(setup.base_url + url_path, json=body, timeout=30)
+        with running_llama_server(BINARY, other, tmp_path / "other.log", port=port):
+            after_restart = httpx.post(setup.base_url + url_path, json=body, timeout=30)
+
+    assert during_restart.status_code == 503
+    assert after_restart.status_code == 503
+    assert (
+        "no longer serves the vetted model" in after_restart.json()["error"]["message"]
+    )
+
+
 # A template of the usual kind: special markers around each turn, the BOS
 # token first, and a refusal of conversations that open with the assistant.
 CHAT_TEMPLATE = (
