@@ -15,6 +15,8 @@ from registry.gatekeeper import GatekeeperSettings, create_app
 from registry.promotion import promote
 from registry.webhook import sign
 from tests.registry.conftest import MODEL
+from tests.support.tiny_gguf import write_tiny_gguf
+from yonca.hashing import sha256_file
 
 SECRET = "a-long-webhook-secret-for-tests"
 SWAP_URL = "http://serving.test/admin/swap"
@@ -225,3 +227,67 @@ def test_other_aliases_are_left_alone(registry, gatekeeper):
 def test_placeholder_secret_is_refused_outside_development():
     with pytest.raises(ValueError, match="placeholder"):
         GatekeeperSettings(webhook_secret="change-me", environment="production")
+
+
+@pytest.fixture
+def live_api(registry, tracking_uri, tmp_path):
+    """A running API over the registry that never polls: only a notice swaps it."""
+    from serving.app import create_app as create_api
+    from tests.serving.conftest import make_settings
+    from tests.support.servers import running_server
+
+    settings = make_settings(
+        tracking_uri,
+        tmp_path / "serving-cache",
+        model_refresh_token=REFRESH_TOKEN,
+    )
+    with running_server(create_api(settings)) as base_url:
+        yield base_url
+
+
+def served_version(base_url: str) -> str | None:
+    model = httpx.get(f"{base_url}/ready", timeout=10).json().get("model")
+    return model["version"] if model else None
+
+
+def refresh_api(base_url: str) -> None:
+    """What the promote command's caller does: tell the API the alias moved."""
+    response = httpx.post(
+        f"{base_url}/admin/model/refresh",
+        headers={"Authorization": f"Bearer {REFRESH_TOKEN}"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_confirmed_ui_promotion_swaps_a_running_api_that_does_not_poll(
+    registry, live_api, tmp_path
+):
+    first = registry.register(score=0.9)
+    assert promote_with_cli_rules(registry, first).promoted
+    refresh_api(live_api)
+    assert served_version(live_api) == str(first)
+    registry.gguf = write_tiny_gguf(tmp_path / "other.gguf", seed=7)
+    second = registry.register(score=0.93)
+    ui_moves_production(registry, second)
+    notifier = httpx.Client(timeout=30)
+    gatekeeper = TestClient(
+        create_app(
+            GatekeeperSettings(
+                webhook_secret=SECRET,
+                serving_swap_url=f"{live_api}/admin/model/refresh",
+                serving_refresh_token=REFRESH_TOKEN,
+                params_file=Path("params.yaml"),
+            ),
+            http_client=notifier,
+        )
+    )
+
+    response = post(gatekeeper, *delivery(second))
+
+    # The API answered the notice only after swapping: no wait needed here.
+    assert response.json()["status"] == "confirmed"
+    ready = httpx.get(f"{live_api}/ready", timeout=10).json()
+    assert ready["model"]["version"] == str(second)
+    assert ready["model"]["sha256"] == sha256_file(registry.gguf)
+    notifier.close()
