@@ -58,7 +58,7 @@ def _row(client, version, aliases: list[str]) -> VersionRow:
         sha256=tags.get("sha256", NOT_RECORDED)[:12],
         created=_created(version.creation_timestamp),
         aliases=", ".join(sorted(aliases)),
-        golden_score=tags.get("golden_score", NOT_RECORDED)[:5],
+        golden_score=_score(tags.get("golden_score")),
         gate=tags.get("gate", NOT_RECORDED),
     )
 
@@ -89,3 +89,13 @@ def _created(timestamp_ms: int | None) -> str:
         return NOT_RECORDED
     moment = datetime.fromtimestamp(timestamp_ms / 1000, UTC)
     return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _score(tag: str | None) -> str:
+    """The score to three places, rounded as the decision lines round it."""
+    if tag is None:
+        return NOT_RECORDED
+    try:
+        return f"{float(tag):.3f}"
+    except ValueError:
+        return tag

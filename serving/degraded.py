@@ -3,7 +3,9 @@
 A client can tell such an answer from a model's in two ways: the
 ``X-Yonca-Degraded: true`` header, and ``system_fingerprint`` set to
 ``rules-only`` instead of the model version. ``usage`` counts words rather than
-tokens, since no tokenizer is involved.
+tokens, since no tokenizer is involved, and ``max_tokens`` (capped at
+LLM_MAX_TOKENS as for a model) cuts the answer after that many words, with
+``finish_reason`` ``length``.
 
 Asked for a JSON object, the rules answer ``{"answer": "<their text>"}``. They
 cannot follow a JSON Schema, so a ``json_schema`` request gets a 503 instead of
@@ -13,6 +15,7 @@ an answer its client would fail to read.
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -36,7 +39,12 @@ def rules_response(
     """The rules' answer to ``body``, whole or as server-sent events."""
     chat = isinstance(body, ChatCompletionRequest)
     question = _request_text(body)
-    answer = _shaped(advise(question), body.response_format)
+    limit = min(
+        body.requested_max_tokens() or services.settings.llm_max_tokens,
+        services.settings.llm_max_tokens,
+    )
+    text, finish_reason = _cut(advise(question), limit)
+    answer = _shaped(text, body.response_format)
     services.metrics.degraded_answers.inc()
 
     envelope = {
@@ -46,16 +54,18 @@ def rules_response(
         "model": services.settings.model_name,
         "system_fingerprint": FINGERPRINT,
     }
-    usage = _usage(question, answer)
+    usage = _usage(question, text)
     headers = {DEGRADED_HEADER: "true"}
     if body.stream:
-        events = _events(envelope, answer, usage if body.include_usage() else None)
+        usage = usage if body.include_usage() else None
+        events = _events(envelope, answer, finish_reason, usage)
         return StreamingResponse(
             events,
             media_type="text/event-stream",
             headers={**headers, "Cache-Control": "no-cache"},
         )
-    whole = {**envelope, "choices": [_choice(chat, answer)], "usage": usage}
+    choice = _choice(chat, answer, finish_reason)
+    whole = {**envelope, "choices": [choice], "usage": usage}
     return JSONResponse(whole, headers=headers)
 
 
@@ -66,6 +76,14 @@ def _request_text(body: ChatCompletionRequest | CompletionRequest) -> str:
     # assistant's earlier answers are not records.
     messages = body.message_dicts()
     return "\n".join(m["content"] for m in messages if m["role"] != "assistant")
+
+
+def _cut(text: str, limit: int) -> tuple[str, str]:
+    """At most ``limit`` words of ``text``, and the finish reason that implies."""
+    words = list(re.finditer(r"\S+", text))
+    if len(words) <= limit:
+        return text, "stop"
+    return text[: words[limit - 1].end()], "length"
 
 
 def _shaped(answer: str, response_format: ResponseFormat | None) -> str:
@@ -82,32 +100,38 @@ def _shaped(answer: str, response_format: ResponseFormat | None) -> str:
     return json.dumps({"answer": answer}, ensure_ascii=False)
 
 
-def _choice(chat: bool, answer: str) -> dict:
+def _choice(chat: bool, answer: str, finish_reason: str) -> dict:
     if chat:
         message = {"role": "assistant", "content": answer}
-        return {"index": 0, "message": message, "finish_reason": "stop"}
-    return {"index": 0, "text": answer, "finish_reason": "stop", "logprobs": None}
+        return {"index": 0, "message": message, "finish_reason": finish_reason}
+    return {
+        "index": 0,
+        "text": answer,
+        "finish_reason": finish_reason,
+        "logprobs": None,
+    }
 
 
-def _events(envelope: dict, answer: str, usage: dict | None) -> Iterator[bytes]:
+def _events(
+    envelope: dict, answer: str, finish_reason: str, usage: dict | None
+) -> Iterator[bytes]:
     if envelope["object"] == CHAT:
         chunk = {**envelope, "object": "chat.completion.chunk"}
         deltas = [{"role": "assistant", "content": ""}, {"content": answer}, {}]
         for number, delta in enumerate(deltas):
-            finish = "stop" if number == len(deltas) - 1 else None
+            finish = finish_reason if number == len(deltas) - 1 else None
             choice = {"index": 0, "delta": delta, "finish_reason": finish}
             yield sse_event({**chunk, "choices": [choice]})
     else:
         chunk = envelope
-        choice = {"index": 0, "text": answer, "finish_reason": "stop", "logprobs": None}
-        yield sse_event({**chunk, "choices": [choice]})
+        yield sse_event({**chunk, "choices": [_choice(False, answer, finish_reason)]})
     if usage is not None:
         yield sse_event({**chunk, "choices": [], "usage": usage})
     yield b"data: [DONE]\n\n"
 
 
-def _usage(question: str, answer: str) -> dict:
-    prompt, completion = len(question.split()), len(answer.split())
+def _usage(question: str, text: str) -> dict:
+    prompt, completion = len(question.split()), len(text.split())
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,

@@ -95,6 +95,37 @@ def test_rules_only_streams_and_completes_through_the_sdk(rules_only):
     assert "suvarmayın" in completion.choices[0].text
 
 
+def test_rules_answer_stops_at_max_tokens_words_with_length(rules_only):
+    client = openai.OpenAI(base_url=f"{rules_only}/v1", api_key="x", max_retries=0)
+    whole = advise(RECORDS_EN)
+
+    short = client.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": RECORDS_EN}], max_tokens=5
+    )
+    chunks = list(
+        client.completions.create(
+            model=MODEL,
+            prompt=RECORDS_EN,
+            max_tokens=5,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    roomy = client.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": RECORDS_EN}]
+    )
+
+    assert short.choices[0].message.content == " ".join(whole.split()[:5])
+    assert short.choices[0].finish_reason == "length"
+    assert short.usage.completion_tokens == 5
+    streamed = "".join(c.choices[0].text for c in chunks if c.choices)
+    assert streamed == short.choices[0].message.content
+    assert [c.choices[0].finish_reason for c in chunks if c.choices] == ["length"]
+    assert chunks[-1].usage.completion_tokens == 5
+    assert roomy.choices[0].message.content == whole
+    assert roomy.choices[0].finish_reason == "stop"
+
+
 def test_rules_only_chosen_is_ready_but_degraded(rules_only):
     ready = httpx.get(f"{rules_only}/ready")
     assert ready.status_code == 200
