@@ -8,6 +8,7 @@ so importing this module reads no settings and loads no model.
 from __future__ import annotations
 
 import asyncio
+import sys
 from contextlib import asynccontextmanager, suppress
 
 import structlog
@@ -17,6 +18,7 @@ from serving import error_handlers
 from serving.access import AccessControl
 from serving.auth import TokenVerifier
 from serving.body_limit import BodySizeLimit
+from serving.errors import ConfigurationError
 from serving.metrics import ServingMetrics
 from serving.middleware import RequestAccounting
 from serving.model_manager import ModelManager
@@ -114,8 +116,14 @@ def __getattr__(name: str) -> FastAPI:
         from yonca.logs import configure_logging
         from yonca.privacy import disable_telemetry
 
-        settings = load_settings()
-        disable_telemetry()
-        configure_logging(settings.log_level, settings.log_format.value)
-        _app = create_app(settings)
+        try:
+            settings = load_settings()
+            disable_telemetry()
+            configure_logging(settings.log_level, settings.log_format.value)
+            _app = create_app(settings)
+        except ConfigurationError as exc:
+            # uvicorn would print a traceback around the message; the
+            # message alone says what to fix.
+            sys.stderr.write(f"error: {exc}\n")
+            raise SystemExit(2) from None
     return _app

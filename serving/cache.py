@@ -17,7 +17,7 @@ from pathlib import Path
 
 import structlog
 
-from serving.errors import ModelRefusedError
+from serving.errors import ConfigurationError, ModelRefusedError
 from yonca.hashing import sha256_file
 
 log = structlog.get_logger("serving")
@@ -41,7 +41,18 @@ class ModelCache:
     """GGUF files kept by content hash, plus the record of the last vetted model."""
 
     def __init__(self, folder: Path) -> None:
+        """Use ``folder``, creating it; ConfigurationError if it cannot be written."""
         self.folder = folder
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
+                pass
+        except OSError as exc:
+            raise ConfigurationError(
+                f"MODEL_CACHE_DIR {str(folder)[:200]} cannot hold models "
+                f"({exc.strerror or exc}); point it at a folder this service "
+                "may write"
+            ) from exc
 
     def path_for(self, sha256: str) -> Path:
         return self.folder / f"{sha256}.gguf"

@@ -3,9 +3,9 @@
 A client can tell such an answer from a model's in two ways: the
 ``X-Yonca-Degraded: true`` header, and ``system_fingerprint`` set to
 ``rules-only`` instead of the model version. ``usage`` counts words rather than
-tokens, since no tokenizer is involved, and ``max_tokens`` (capped at
-LLM_MAX_TOKENS as for a model) cuts the answer after that many words, with
-``finish_reason`` ``length``.
+tokens, since no tokenizer is involved; ``stop`` strings end the answer as they
+would a model's, and ``max_tokens`` (capped at LLM_MAX_TOKENS as for a model)
+cuts it after that many words, with ``finish_reason`` ``length``.
 
 Asked for a JSON object, the rules answer ``{"answer": "<their text>"}``. They
 cannot follow a JSON Schema, so a ``json_schema`` request gets a 503 instead of
@@ -43,7 +43,7 @@ def rules_response(
         body.requested_max_tokens() or services.settings.llm_max_tokens,
         services.settings.llm_max_tokens,
     )
-    text, finish_reason = _cut(advise(question), limit)
+    text, finish_reason = _cut(advise(question), limit, body.stop_list())
     answer = _shaped(text, body.response_format)
     services.metrics.degraded_answers.inc()
 
@@ -78,8 +78,14 @@ def _request_text(body: ChatCompletionRequest | CompletionRequest) -> str:
     return "\n".join(m["content"] for m in messages if m["role"] != "assistant")
 
 
-def _cut(text: str, limit: int) -> tuple[str, str]:
-    """At most ``limit`` words of ``text``, and the finish reason that implies."""
+def _cut(text: str, limit: int, stops: list[str]) -> tuple[str, str]:
+    """``text`` up to its first stop string and at most ``limit`` words.
+
+    The finish reason is ``length`` when the word limit cut the text.
+    """
+    found = [i for stop in stops if stop and (i := text.find(stop)) >= 0]
+    if found:
+        text = text[: min(found)]
     words = list(re.finditer(r"\S+", text))
     if len(words) <= limit:
         return text, "stop"

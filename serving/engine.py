@@ -14,8 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import structlog
+
 from serving.batching import End
 from serving.errors import InvalidRequestError, ModelLoadError, ServingError
+
+log = structlog.get_logger("serving")
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,7 @@ class LlamaEngine:
                 f"llama.cpp could not load {path.name}; the file is not a GGUF "
                 "this build supports"
             ) from exc
+        _warn_past_training_context(self._llama, n_ctx, path)
         try:
             self._batcher = Batcher(
                 self._llama.model, n_ctx=n_ctx, parallel=parallel, n_threads=threads
@@ -183,6 +188,24 @@ class LlamaEngine:
         """Free the model and its contexts now rather than at garbage collection."""
         self._batcher.close()
         self._llama.close()
+
+
+def _warn_past_training_context(llama, n_ctx: int, path: Path) -> None:
+    """Log when each generation's window is longer than the model was trained on.
+
+    llama.cpp allows it (and RoPE scaling may make it work), but answers past
+    the training context are often gibberish, so an operator should know.
+    """
+    import llama_cpp
+
+    trained = llama_cpp.llama_model_n_ctx_train(llama.model)
+    if n_ctx > trained:
+        log.warning(
+            "model.context_beyond_training",
+            model=path.name,
+            llm_context_size=n_ctx,
+            n_ctx_train=trained,
+        )
 
 
 # Tokens of the context that llama-cpp-python's Llama makes for itself; it is

@@ -36,6 +36,10 @@ def error_response(
     code: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
+    # A message may quote the client's own text, which JSON lets hold a lone
+    # UTF-16 surrogate that no UTF-8 body can carry: such a character is
+    # written as its escape instead.
+    message = message.encode("utf-8", "backslashreplace").decode("utf-8")
     body = {"message": message, "type": error_type, "param": param, "code": code}
     return JSONResponse({"error": body}, status_code=status, headers=headers)
 

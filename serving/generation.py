@@ -88,13 +88,14 @@ def plan(
         request.requested_max_tokens(),
         settings.llm_max_tokens,
         engine.n_ctx,
+        prompt_param="messages" if chat else "prompt",
     )
     sampling = Sampling(
         max_tokens=max_tokens,
         temperature=_given(request.temperature, settings.llm_temperature),
         top_p=_given(request.top_p, 0.95),
         stop=request.stop_list(),
-        seed=request.seed,
+        seed=llama_seed(request.seed),
         presence_penalty=_given(request.presence_penalty, 0.0),
         frequency_penalty=_given(request.frequency_penalty, 0.0),
         grammar=grammar_for(request.response_format),
@@ -102,13 +103,20 @@ def plan(
     return Job(kind, served, prompt, sampling, request.include_usage())
 
 
-def fit_max_tokens(prompt_tokens: int, requested: int | None, cap: int, n_ctx: int):
+def fit_max_tokens(
+    prompt_tokens: int,
+    requested: int | None,
+    cap: int,
+    n_ctx: int,
+    *,
+    prompt_param: str = "messages",
+) -> int:
     """``requested`` capped at ``cap``; refused if the prompt leaves no room."""
     if prompt_tokens >= n_ctx:
         raise ContextWindowError(
             f"the prompt is {prompt_tokens} tokens, which does not fit the "
             f"model's context window of {n_ctx}; shorten the prompt or messages",
-            param="messages",
+            param=prompt_param,
         )
     if requested is None:
         return min(cap, n_ctx - prompt_tokens)
@@ -122,6 +130,17 @@ def fit_max_tokens(prompt_tokens: int, requested: int | None, cap: int, n_ctx: i
             param="max_tokens",
         )
     return wanted
+
+
+# llama.cpp seeds are 32-bit and LLAMA_DEFAULT_SEED (0xFFFFFFFF) means "pick one
+# at random": a client's seed is folded into the other 2**32 - 1 values, so
+# every seed, negative and 64-bit ones included, gives repeatable sampling.
+_SEED_VALUES = 0xFFFFFFFF
+
+
+def llama_seed(seed: int | None) -> int | None:
+    """The llama.cpp seed for an OpenAI ``seed``; None leaves sampling random."""
+    return None if seed is None else seed % _SEED_VALUES
 
 
 def _given(value, default):

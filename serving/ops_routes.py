@@ -25,13 +25,16 @@ REFRESH_STATUS = {
 }
 
 
+# HEAD answers wherever GET does, as HTTP asks: probes and monitors use it.
 @router.get("/health")
+@router.head("/health", include_in_schema=False)
 async def health() -> dict:
     """The process is up and its event loop answers."""
     return {"status": "ok"}
 
 
 @router.get("/ready")
+@router.head("/ready", include_in_schema=False)
 async def ready(request: Request) -> JSONResponse:
     """200 with the model's record while a vetted model is loaded, else 503.
 
@@ -74,6 +77,9 @@ async def refresh_model(request: Request) -> JSONResponse:
     """Follow the alias now; the registry's gatekeeper calls this when it moves."""
     services: Services = request.app.state.services
     _check_refresh_token(request, services)
+    if services.answer_source() is AnswerSource.RULES_CHOSEN:
+        # Loading a model nobody will be answered by would only take memory.
+        return JSONResponse({"outcome": "ignored", **RULES_CHOSEN_READINESS})
     outcome = await to_thread.run_sync(services.manager.refresh)
     body = {"outcome": outcome.value, **readiness(services.manager)}
     return JSONResponse(body, status_code=REFRESH_STATUS[outcome])

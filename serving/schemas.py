@@ -34,7 +34,7 @@ class ChatMessage(_Strict):
 
 
 class StreamOptions(_Strict):
-    include_usage: bool = False
+    include_usage: bool | None = False
 
 
 class JSONSchemaFormat(_Strict):
@@ -63,9 +63,10 @@ class _Generation(_Strict):
     model: str
     max_tokens: int | None = Field(None, ge=1)
     temperature: float | None = Field(None, ge=0, le=2)
-    top_p: float | None = Field(None, gt=0, le=1)
-    stop: str | list[str] | None = Field(None, max_length=4)
-    stream: bool = False
+    top_p: float | None = Field(None, ge=0, le=1)
+    # Up to four stop strings, as OpenAI allows; a single string may be any length.
+    stop: str | Annotated[list[str], Field(max_length=4)] | None = None
+    stream: bool | None = False
     stream_options: StreamOptions | None = None
     seed: int | None = None
     presence_penalty: float | None = Field(None, ge=-2, le=2)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from serving.errors import ConfigurationError
@@ -31,6 +31,12 @@ class Environment(StrEnum):
     DEVELOPMENT = "development"
     STAGING = "staging"
     PRODUCTION = "production"
+
+
+MAX_CONTEXT_SIZE = 1 << 20
+# The level names uvicorn and logging share; WARN is read as WARNING.
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 class LogFormat(StrEnum):
@@ -73,7 +79,9 @@ class ServingSettings(BaseSettings):
     model_poll_interval_seconds: float = Field(30.0, ge=0)
     model_refresh_token: SecretStr | None = None
 
-    llm_context_size: int = Field(4096, ge=64)
+    # 2**20 tokens is beyond every GGUF's training context; a larger value is
+    # a typo that would have llama.cpp allocate gigabytes of KV cache.
+    llm_context_size: int = Field(4096, ge=64, le=MAX_CONTEXT_SIZE)
     llm_max_tokens: int = Field(1000, ge=1)
     llm_temperature: float = Field(0.7, ge=0, le=2)
     llama_n_gpu_layers: int = Field(0, ge=-1)
@@ -102,6 +110,27 @@ class ServingSettings(BaseSettings):
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.CONSOLE
     degradation_level: DegradationLevel = DegradationLevel.NONE
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        level = "WARNING" if level == "WARN" else level
+        if level not in LOG_LEVELS:
+            raise ValueError(
+                f"'{value}' is not a log level; use one of {', '.join(LOG_LEVELS)}"
+            )
+        return level
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_address(cls, value: str | None) -> str | None:
+        if value is not None and value.partition("://")[0] not in REDIS_SCHEMES:
+            raise ValueError(
+                f"'{value[:80]}' is not a Redis address; write it as "
+                "redis://host:6379/0 (rediss:// for TLS, unix:// for a socket)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _check_consistency(self) -> ServingSettings:
@@ -141,6 +170,13 @@ def _check_jwt_keys(settings: ServingSettings) -> None:
             f"JWT_ALGORITHM {algorithm} verifies with public keys; set "
             "JWT_JWKS_URL to the identity provider's JWKS address, or use HS256 "
             "with JWT_SECRET"
+        )
+    jwks_url = settings.jwt_jwks_url
+    if jwks_url and not _is_http_url(jwks_url):
+        raise ValueError(
+            f"JWT_JWKS_URL '{jwks_url[:80]}' is not an http(s) address; set it "
+            "to the identity provider's JWKS URL, e.g. "
+            "https://issuer.example/.well-known/jwks.json"
         )
 
 

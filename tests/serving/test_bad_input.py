@@ -96,6 +96,20 @@ def test_prompt_longer_than_the_context_window_is_a_400(vetted_server):
     assert "context window of 512" in error["message"]
 
 
+def test_chat_messages_longer_than_the_window_name_messages(vetted_server):
+    messages = [{"role": "user", "content": "the farm " * 400}]
+    response = _post(vetted_server, {"model": MODEL, "messages": messages})
+    assert response.status_code == 400
+    assert _error(response)["param"] == "messages"
+
+
+def test_a_text_prompt_longer_than_the_window_names_prompt(vetted_server):
+    body = {"model": MODEL, "prompt": "the farm " * 400}
+    response = _post(vetted_server, body, path="/v1/completions")
+    assert response.status_code == 400
+    assert _error(response)["param"] == "prompt"
+
+
 def test_prompt_plus_max_tokens_beyond_the_window_is_a_400(vetted_server):
     # About 300 prompt tokens plus the 256-token cap cannot fit in 512.
     body = {"model": MODEL, "prompt": "x" * 300, "max_tokens": 256}
@@ -197,3 +211,66 @@ def test_a_lone_surrogate_escape_is_a_400_and_the_server_keeps_answering(
     assert "surrogate" in error["message"] and error["param"] == param
     after = _post(vetted_server, {"model": MODEL, "messages": USER, "max_tokens": 4})
     assert after.status_code == 200
+
+
+def test_a_lone_surrogate_in_the_model_name_is_a_404_quoting_it_escaped(
+    vetted_server,
+):
+    body = '{"model": "\\ud800", "messages": [{"role": "user", "content": "hi"}]}'
+    with httpx.Client(timeout=30) as client:
+        response = client.post(
+            f"{vetted_server}{CHAT}",
+            content=body,
+            headers={"content-type": "application/json"},
+        )
+        assert response.status_code == 404
+        assert "\\ud800" in _error(response)["message"]
+        # The same connection goes on serving.
+        after = client.post(
+            f"{vetted_server}{CHAT}",
+            json={"model": MODEL, "messages": USER, "max_tokens": 2},
+        )
+    assert after.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        pytest.param({"stop": "Question:"}, id="one-long-stop-string"),
+        pytest.param({"stream": None}, id="stream-null"),
+        pytest.param({"stream_options": {"include_usage": None}}, id="usage-null"),
+        pytest.param({"top_p": 0}, id="top-p-zero"),
+        pytest.param({"seed": -1}, id="negative-seed"),
+        pytest.param({"seed": 2**63 - 1}, id="64-bit-seed"),
+    ],
+)
+def test_values_openai_accepts_are_answered(vetted_server, extra):
+    body = {"model": MODEL, "messages": USER, "max_tokens": 2, **extra}
+    response = _post(vetted_server, body)
+    assert response.status_code == 200, response.text
+    assert response.json()["choices"][0]["finish_reason"] in ("stop", "length")
+
+
+def test_five_stop_strings_are_a_400_naming_stop(vetted_server):
+    body = {"model": MODEL, "messages": USER, "stop": ["a", "b", "c", "d", "e"]}
+    response = _post(vetted_server, body)
+    assert response.status_code == 400
+    assert _error(response)["param"] == "stop"
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32 - 1, 2**40 + 3])
+def test_any_seed_samples_repeatably(vetted_server, seed):
+    # llama.cpp reads 0xFFFFFFFF as "choose a seed at random"; no client seed
+    # may land there.
+    body = {
+        "model": MODEL,
+        "messages": USER,
+        "max_tokens": 12,
+        "temperature": 1.5,
+        "seed": seed,
+    }
+    answers = {
+        _post(vetted_server, body).json()["choices"][0]["message"]["content"]
+        for _ in range(3)
+    }
+    assert len(answers) == 1

@@ -126,6 +126,32 @@ def test_rules_answer_stops_at_max_tokens_words_with_length(rules_only):
     assert roomy.choices[0].finish_reason == "stop"
 
 
+def test_rules_answer_ends_before_a_stop_string(rules_only):
+    whole = advise(RECORDS_EN)
+    stop = whole.split()[3]
+
+    response = _chat(rules_only, RECORDS_EN, stop=[stop])
+
+    answer = response.json()["choices"][0]
+    assert answer["message"]["content"] == whole[: whole.index(stop)]
+    assert answer["finish_reason"] == "stop"
+
+
+def test_refresh_in_rules_only_loads_no_model(rules_only, registry, tiny_ggufs):
+    registry.promote(registry.register(tiny_ggufs[0]))
+
+    response = httpx.post(f"{rules_only}/admin/model/refresh")
+
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "ignored"
+    metrics = httpx.get(f"{rules_only}/metrics").text
+    assert 'yonca_model_swaps_total{outcome="loaded"} 1.0' not in metrics
+    assert httpx.get(f"{rules_only}/ready").json()["status"] == "degraded"
+    assert httpx.get(f"{rules_only}/v1/models").json()["data"][0]["owned_by"] == (
+        "rules-only"
+    )
+
+
 def test_rules_only_chosen_is_ready_but_degraded(rules_only):
     ready = httpx.get(f"{rules_only}/ready")
     assert ready.status_code == 200

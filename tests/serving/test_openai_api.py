@@ -119,3 +119,10 @@ def test_health_and_ready_describe_the_model(vetted_server):
     assert ready["model"]["golden_score"] == pytest.approx(0.9)
     assert len(ready["model"]["sha256"]) == 64
     assert ready["model"]["source"] == "registry"
+
+
+def test_health_and_ready_answer_head_requests_as_they_answer_get(vetted_server):
+    for path in ("/health", "/ready"):
+        head = httpx.head(f"{vetted_server}{path}")
+        assert head.status_code == httpx.get(f"{vetted_server}{path}").status_code
+        assert head.content == b""

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from serving.app import create_app
 from serving.errors import ConfigurationError
 from serving.settings import load_settings
+from tests.conftest import REPO
 
 
 def test_placeholder_jwt_secret_is_refused_outside_development(monkeypatch):
@@ -70,3 +75,59 @@ def test_unsigned_tokens_cannot_be_configured(monkeypatch):
     monkeypatch.setenv("JWT_ALGORITHM", "none")
     with pytest.raises(ConfigurationError, match="JWT_ALGORITHM 'none'"):
         load_settings(_env_file=None)
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        pytest.param({"LOG_LEVEL": "loud"}, "LOG_LEVEL", id="log-level"),
+        pytest.param({"REDIS_URL": "garbage"}, "REDIS_URL", id="redis-url"),
+        pytest.param(
+            {"LLM_CONTEXT_SIZE": "100000000"}, "LLM_CONTEXT_SIZE", id="huge-context"
+        ),
+        pytest.param(
+            {
+                "AUTH_ENABLED": "true",
+                "JWT_ALGORITHM": "RS256",
+                "JWT_JWKS_URL": "garbage",
+            },
+            "JWT_JWKS_URL",
+            id="jwks-url",
+        ),
+    ],
+)
+def test_unusable_setting_is_refused_naming_it(monkeypatch, env, named):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=named):
+        load_settings(_env_file=None)
+
+
+def test_log_level_is_read_whatever_its_case(monkeypatch):
+    monkeypatch.setenv("LOG_LEVEL", "warn")
+    assert load_settings(_env_file=None).log_level == "WARNING"
+
+
+def test_model_cache_dir_that_cannot_be_written_stops_the_start(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    settings = load_settings(_env_file=None, model_cache_dir=blocker / "cache")
+    with pytest.raises(ConfigurationError, match="MODEL_CACHE_DIR"):
+        create_app(settings)
+
+
+def test_uvicorn_start_with_a_bad_setting_prints_the_reason_not_a_traceback(
+    tmp_path,
+):
+    env = {**os.environ, "PYTHONPATH": str(REPO), "LLM_CONTEXT_SIZE": "abc"}
+    result = subprocess.run(
+        [sys.executable, "-m", "uvicorn", "serving.app:app", "--port", "1"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "LLM_CONTEXT_SIZE" in result.stderr
+    assert "Traceback" not in result.stderr
