@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import structlog
 from anyio import CancelScope
 
+from serving.disconnect import until_disconnected
 from serving.engine import Piece, Prompt, Sampling
 from serving.errors import ContextWindowError, InvalidRequestError, ServingError
 from serving.metrics import ServingMetrics
@@ -30,7 +31,6 @@ log = structlog.get_logger("serving")
 
 CHAT = "chat.completion"
 TEXT = "text_completion"
-_DISCONNECT_POLL_SECONDS = 0.25
 
 # Each generation holds one thread for its whole length. asyncio's default
 # pool has a handful of threads on a small machine, fewer than llama-server
@@ -269,8 +269,7 @@ async def complete(
 
 
 async def _watch(disconnected, generation: Generation) -> None:
-    while not await disconnected():
-        await asyncio.sleep(_DISCONNECT_POLL_SECONDS)
+    await until_disconnected(disconnected)
     generation.cancel()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from serving.degraded import FINGERPRINT, rules_response
 from serving.errors import UnknownModelError
@@ -58,7 +58,12 @@ async def _generate(body: ChatCompletionRequest | CompletionRequest, request: Re
         return rules_response(body, services)
     services.manager.require_ready()  # 503 at once rather than after queueing
 
-    job, generation, turn = await _start(body, services)
+    started = await _start(body, services, request.is_disconnected)
+    if started is None:
+        # Nobody is left to read an answer. 499, "client closed request",
+        # keeps the request apart from server errors in metrics and logs.
+        return Response(status_code=499)
+    job, generation, turn = started
     request.state.job = job
     release = _once(job.served.release, turn.release)
     if body.stream:
@@ -75,9 +80,17 @@ async def _generate(body: ChatCompletionRequest | CompletionRequest, request: Re
         release()
 
 
-async def _start(body, services: Services) -> tuple[Job, Generation, Turn]:
-    """Take a turn at the model, check the current model out and plan the job."""
-    turn = await services.queue.take_turn()
+async def _start(
+    body, services: Services, disconnected: Callable[[], Awaitable[bool]]
+) -> tuple[Job, Generation, Turn] | None:
+    """Take a turn at the model, check the current model out and plan the job.
+
+    None if the client disconnects while waiting for its turn.
+    """
+    turn = await services.queue.take_turn(disconnected)
+    if turn is None:
+        return None
+
     served = generation = None
     try:
         served = services.manager.check_out()
