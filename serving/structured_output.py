@@ -14,6 +14,9 @@ chain as a null pointer, which crashes the process. Deeply nested grammars
 crash the parser itself, so counts that nest (``maxLength``, ``maxItems``,
 a pattern's ``{m,n}``) are bounded first.
 
+A string's ``pattern`` is rewritten before the converter reads it, and
+repeats a grammar would follow slowly are refused (serving/json_pattern.py).
+
 The converter does not enforce numeric bounds (``minimum``, ``maximum``) or
 most string formats; an answer cut short by ``max_tokens`` is unfinished JSON
 with ``finish_reason`` ``length``, as with OpenAI.
@@ -29,22 +32,19 @@ import re
 import structlog
 
 from serving.errors import InvalidRequestError
+from serving.json_pattern import MAX_COUNT, PatternRefused, grammar_pattern
 from serving.schemas import ResponseFormat
 
 log = structlog.get_logger("serving")
 
 JSON_OBJECT_SCHEMA = {"type": "object"}
 
-# Counts above this make the converter nest a grammar deeper than llama.cpp's
-# parser accepts (it refuses about 2,000 levels and crashes past ~20,000).
-MAX_COUNT = 1000
 _MAX_NESTING = 2 * MAX_COUNT
 _COUNTS = ("minLength", "maxLength", "minItems", "maxItems")
 # Values, not schemas: a count-like key inside them is data.
 _DATA_KEYWORDS = ("const", "enum", "default", "examples")
 # Maps from names (which may be "maxLength") to schemas.
 _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions")
-_QUANTIFIER = re.compile(r"\{\s*(\d+)\s*(?:,\s*(\d*)\s*)?\}")
 _LITERALS = re.compile(r'"(?:\\.|[^"\\])*"|\[(?:\\.|[^\]\\])*\]')
 # The converter's string characters admit raw control characters and a
 # pattern's "." admits quotes, neither valid inside a JSON string: these rules
@@ -122,11 +122,14 @@ def _compiled(schema_text: str) -> tuple[str, None] | tuple[None, str]:
             "the schema holds a lone UTF-16 surrogate escape, which is not a "
             "character; send valid Unicode text"
         )
-    problem = _schema_problem(json.loads(schema_text))
+    schema = json.loads(schema_text)
+    problem = _schema_problem(schema)
     if problem is not None:
         return None, problem
     try:
-        grammar = _converted(schema_text)
+        grammar = _converted(schema)
+    except PatternRefused as refused:
+        return None, str(refused)
     except (AssertionError, ValueError, NotImplementedError) as exc:
         # The converter explains what in the schema it does not support.
         reason = str(exc)[:200] or "a keyword it does not support"
@@ -158,14 +161,7 @@ def _schema_problem(schema) -> str | None:
     Counts that nest too deeply, and references to other documents, which
     the converter would try to fetch.
     """
-    pending = [schema]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, list):
-            pending.extend(node)
-            continue
-        if not isinstance(node, dict):
-            continue
+    for node in _subschemas(schema):
         for key in _COUNTS:
             count = node.get(key)
             if count is None:
@@ -183,18 +179,25 @@ def _schema_problem(schema) -> str | None:
                 f"$ref {ref[:80]!r} points outside the schema; put what it "
                 "names under $defs and refer to it as #/$defs/..."
             )
-        pattern = node.get("pattern")
-        if isinstance(pattern, str) and _largest_quantifier(pattern) > MAX_COUNT:
-            return (
-                f"the pattern {pattern[:80]!r} repeats more than the {MAX_COUNT} "
-                "times a grammar can count"
-            )
+    return None
+
+
+def _subschemas(schema):
+    """Each object in ``schema`` that may be a schema, outermost first."""
+    pending = [schema]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        yield node
         for key, value in node.items():
             if key in _SCHEMA_MAPS and isinstance(value, dict):
                 pending.extend(value.values())
             elif key not in _DATA_KEYWORDS:
                 pending.append(value)
-    return None
 
 
 def _has_lone_surrogate(text: str) -> bool:
@@ -205,16 +208,14 @@ def _has_lone_surrogate(text: str) -> bool:
     return False
 
 
-def _largest_quantifier(pattern: str) -> int:
-    counts = [int(n) for match in _QUANTIFIER.findall(pattern) for n in match if n]
-    return max(counts, default=0)
-
-
-def _converted(schema_text: str) -> str:
+def _converted(schema: dict) -> str:
     from llama_cpp.llama_grammar import json_schema_to_gbnf
 
+    for node in _subschemas(schema):
+        if isinstance(node.get("pattern"), str):
+            node["pattern"] = grammar_pattern(node["pattern"])
     rules = []
-    for line in json_schema_to_gbnf(schema_text).splitlines():
+    for line in json_schema_to_gbnf(json.dumps(schema)).splitlines():
         name = line.partition(" ::= ")[0]
         safe = _JSON_SAFE_RULES.get(name)
         rules.append(f"{name} ::= {safe}" if safe else line)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 import jsonschema
@@ -160,9 +161,20 @@ def test_unsupported_or_malformed_response_format_is_a_400(
     [
         ({"type": "objekt"}, "Unrecognized schema"),
         ({"$ref": "https://example.com/farm.json"}, "points outside the schema"),
-        ({"type": "string", "pattern": "cotton"}, "Pattern must start"),
+        ({"type": "string", "pattern": "cotton"}, 'must start with "^"'),
         ({"type": "string", "maxLength": 100_000}, "maxLength 100000"),
         ({"type": "string", "pattern": "^a{1,50000}$"}, "repeats more than"),
+        (
+            {"type": "string", "pattern": "^((a|b){0,1000}){0,1000}c$"},
+            "'^((a|b){0,1000}){0,1000}c$' repeats more than the 1000 times",
+        ),
+        ({"type": "string", "pattern": "^((a|b)?){0,100}$"}, "can match nothing"),
+        ({"type": "string", "pattern": "^((a|b)+){0,1000}$"}, "split an answer"),
+        ({"type": "string", "pattern": "^(a|aa){0,1000}$"}, "split an answer"),
+        ({"type": "string", "pattern": "^a^b$"}, 'has "^" or "$" inside it'),
+        ({"type": "string", "pattern": r"^\bfarm$"}, "uses \\b"),
+        ({"type": "string", "pattern": "^(?=a)a$"}, "(?...) group"),
+        ({"type": "string", "pattern": '^["]$'}, "a JSON string escapes"),
         ({"type": "array", "items": 5}, "the type JSON Schema gives it"),
         ({"type": "string", "minLength": 2.5}, "whole number"),
     ],
@@ -183,6 +195,103 @@ def test_schema_llama_cpp_cannot_follow_is_a_400_saying_why(vetted_server, schem
         vetted_server, {"model": MODEL, "messages": ASK_JSON, "max_tokens": 4}
     )
     assert after.status_code == 200
+
+
+def _string_answers(client, pattern: str, seeds=range(4)) -> list:
+    """One request's choice per seed, each asking for a string matching ``pattern``."""
+    schema = {"type": "string", "pattern": pattern}
+    response_format = {
+        "type": "json_schema",
+        "json_schema": {"name": "s", "schema": schema},
+    }
+    return [
+        client.chat.completions.create(
+            model=MODEL,
+            messages=ASK_JSON,
+            response_format=response_format,
+            temperature=1,
+            seed=seed,
+        ).choices[0]
+        for seed in seeds
+    ]
+
+
+def _assert_finished_strings_matching(choices, pattern: str) -> list[str]:
+    values = []
+    for choice in choices:
+        assert choice.finish_reason == "stop"
+        values.append(json.loads(choice.message.content))
+        assert isinstance(values[-1], str)
+        assert re.fullmatch(pattern, values[-1]), values[-1]
+    return values
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["^[a-z]{1,20}$", "^(ab){2,5}$", "^[0-9]{3}-[0-9]{4}$", "^(yes|no){1,4}$"],
+)
+def test_string_answer_matches_its_pattern(client, pattern):
+    _assert_finished_strings_matching(_string_answers(client, pattern), pattern)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "left_out"),
+    [("^[^0-9]{1,20}$", "[0-9]"), ("^[^a-z]{1,8}$", "[a-z]"), ("^.{1,10}$", "\n")],
+)
+def test_negated_class_and_dot_answers_are_json_strings(client, pattern, left_out):
+    # These admit quotes, backslashes and control characters, which a JSON
+    # string may not hold raw. An answer is checked for what the pattern
+    # leaves out rather than matched whole: llama.cpp reads an overlong UTF-8
+    # sequence as the character it spells, and the client gets U+FFFD for
+    # each of its bytes.
+    for choice in _string_answers(client, pattern, seeds=range(12)):
+        assert choice.finish_reason == "stop"
+        value = json.loads(choice.message.content)
+        assert isinstance(value, str)
+        assert not re.search(left_out, value)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"^\d{3}-\d{4}$",
+        r"^a\.b$",
+        r"^\w{1,12}$",
+        r"^[a-z]{1,5}\s[a-z]{1,5}$",
+        r"^\W\S\D$",
+        r"^(\d{1,3}\.){3}\d{1,3}$",
+    ],
+)
+def test_shorthand_and_escaped_characters_are_followed(client, pattern):
+    _assert_finished_strings_matching(_string_answers(client, pattern), pattern)
+
+
+def test_unbounded_shorthand_is_followed_until_the_answer_ends(client):
+    answers = _string_answers(client, r"^\w+$", seeds=range(6))
+
+    finished = [choice for choice in answers if choice.finish_reason == "stop"]
+    assert finished
+    _assert_finished_strings_matching(finished, r"^\w+$")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "alternatives"),
+    [("^a|b$", {"a", "b"}), ("^cat|dog$", {"cat", "dog"})],
+)
+def test_top_level_alternatives_are_followed_whole(client, pattern, alternatives):
+    values = _assert_finished_strings_matching(
+        _string_answers(client, pattern), pattern
+    )
+    assert set(values) <= alternatives
+
+
+def test_quotes_backslashes_and_newlines_in_a_pattern_come_out_escaped(client):
+    pattern = r'^say "[a-z]{1,5}"\\\n$'  # a quote, a backslash, a newline
+    values = _assert_finished_strings_matching(
+        _string_answers(client, pattern), pattern
+    )
+    # The answer's JSON text held each as an escape, or it would not parse.
+    assert all('"' in value and "\\" in value and "\n" in value for value in values)
 
 
 def test_a_lone_surrogate_escape_in_a_schema_is_a_400(vetted_server):
