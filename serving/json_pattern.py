@@ -29,6 +29,11 @@ MAX_COUNT = 1000
 # time per token, 1,000 splits 12 to 46 times, and a part that can match
 # nothing repeated 100 times over 5 seconds a token.
 MAX_SPLITS = 100
+# Each part that may match more or fewer characters (a?, [a-z]{1,5}, (a|bc))
+# keeps one more grammar stack alive while the parts after it are still to
+# come, so a row of them costs like a repeat that splits: 1,000 of "a?" in a
+# row took over a second a token even with a 291-token vocabulary.
+MAX_OPEN_PARTS = 32
 
 # A pattern is read into a tree of tuples: ("text", char), ("chars", ranges of
 # code points), ("dot",), ("anchor", "^" or "$"), ("group", branches), each
@@ -65,6 +70,7 @@ def _rewritten(pattern: str) -> str:
     branches = [_unanchored(branch) for branch in branches]
     for node in (node for branch in branches for node in branch):
         _check_repeats(node)
+    _check_open_parts(branches)
     body = "|".join("".join(map(_written, branch)) for branch in branches)
     # To a regular expression "^a|b$" is (^a)|(b$), but the converter reads it
     # as one whole-string match; "^(a|b)$" answers meet the original as well.
@@ -144,16 +150,22 @@ class _PatternReader:
 
     def _class(self) -> list[tuple[int, int]]:
         negated = self._take("^")
-        ranges = []
+        ranges, shorthand = [], False
         while not ranges or self.pattern[self.at] != "]":  # "[]a]" holds "]"
             low = self._class_member()
+            shorthand = shorthand or isinstance(low, list)
             follows = self.pattern[self.at : self.at + 2]
             if isinstance(low, int) and follows[:1] == "-" and follows != "-]":
                 self.at += 1
                 low = [(low, self._class_member())]
             ranges.extend([(low, low)] if isinstance(low, int) else low)
         self.at += 1  # the "]"
-        return _complement(ranges) if negated else _merged(ranges)
+        if not negated:
+            return _merged(ranges)
+        # The shorthands were narrowed to ASCII (see _SHORTHANDS): what a class
+        # holding one leaves out must be too, or [^\d] would admit other
+        # scripts' digits, which Python's \d matches.
+        return _complement(ranges, within=_ASCII if shorthand else None)
 
     def _class_member(self) -> int | list[tuple[int, int]]:
         char = self._next()
@@ -220,6 +232,30 @@ def _check_repeats(node: tuple) -> int:
             "it, as in ([a-z]{1,10},){0,20}"
         )
     return total
+
+
+def _check_open_parts(branches: list[list[tuple]]) -> None:
+    parts = max(sum(map(_open_parts, branch)) for branch in branches)
+    if parts > MAX_OPEN_PARTS:
+        raise PatternRefused(
+            f"has {parts} parts that may match more or fewer characters "
+            f"(optional ones, ranges of counts, alternatives of other lengths), "
+            f"more than the {MAX_OPEN_PARTS} a grammar follows quickly; merge "
+            "neighbouring ones, as a{0,5} does for a?a?a?a?a?"
+        )
+
+
+def _open_parts(node: tuple) -> int:
+    """How many parts of variable length ``node`` holds, repeats multiplied."""
+    if node[0] == "group":
+        inner = max(sum(map(_open_parts, branch)) for branch in node[1])
+        shortest, longest = _lengths(node)
+        return inner + (shortest != longest)
+    if node[0] != "repeat":
+        return 0
+    _, item, least, most = node
+    copies = max(least, 1) if most is None else most
+    return copies * _open_parts(item) + (least != most)
 
 
 def _lengths(node: tuple) -> tuple[int, int | None]:
@@ -306,6 +342,11 @@ def _written_character(char: str) -> str:
 
 
 def _written_class(ranges: list[tuple[int, int]]) -> str:
+    if not ranges:
+        raise PatternRefused(
+            "has a character class that matches no character at all (such as "
+            "[^\\s\\S]); no string can meet it"
+        )
     safe = _intersection(ranges, _JSON_STRING_CHARACTERS)
     if not safe:
         raise PatternRefused(
@@ -338,13 +379,16 @@ def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def _complement(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def _complement(ranges: list[tuple[int, int]], within=None) -> list[tuple[int, int]]:
+    """Every code point outside ``ranges``; only those ``within`` when given."""
     gaps, start = [], 0
     for low, high in _merged(ranges):
         if low > start:
             gaps.append((start, low - 1))
         start = high + 1
-    return gaps + [(start, _LAST_CODE)] if start <= _LAST_CODE else gaps
+    if start <= _LAST_CODE:
+        gaps.append((start, _LAST_CODE))
+    return gaps if within is None else _intersection(gaps, within)
 
 
 def _intersection(ranges, others) -> list[tuple[int, int]]:

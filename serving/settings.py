@@ -125,10 +125,10 @@ class ServingSettings(BaseSettings):
     @field_validator("redis_url")
     @classmethod
     def _redis_address(cls, value: str | None) -> str | None:
-        if value is not None and value.partition("://")[0] not in REDIS_SCHEMES:
+        if value is not None and not _is_redis_url(value):
             raise ValueError(
                 f"'{value[:80]}' is not a Redis address; write it as "
-                "redis://host:6379/0 (rediss:// for TLS, unix:// for a socket)"
+                "redis://host:6379/0 (rediss:// for TLS, unix:///path/to/socket)"
             )
         return value
 
@@ -205,6 +205,20 @@ def load_settings(**overrides) -> ServingSettings:
             f"the serving settings are invalid ({problems}); fix the environment "
             "or .env (see .env.example)."
         ) from exc
+
+
+def _is_redis_url(value: str) -> bool:
+    """A URL redis-py can connect to: a host (and a valid port) or a socket path."""
+    from urllib.parse import urlsplit
+
+    try:
+        url = urlsplit(value)
+        url.port  # noqa: B018 - raises ValueError for a port that is not one
+    except ValueError:
+        return False
+    if url.scheme == "unix":
+        return bool(url.path)
+    return url.scheme in REDIS_SCHEMES and bool(url.hostname)
 
 
 def _is_http_url(value: str) -> bool:

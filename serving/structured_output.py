@@ -45,6 +45,39 @@ _COUNTS = ("minLength", "maxLength", "minItems", "maxItems")
 _DATA_KEYWORDS = ("const", "enum", "default", "examples")
 # Maps from names (which may be "maxLength") to schemas.
 _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions")
+# Keywords llama-cpp-python's converter ignores: refused rather than answered
+# by JSON that breaks them. Numeric bounds and formats are documented instead.
+_UNFOLLOWED = (
+    "contains",
+    "dependentRequired",
+    "dependentSchemas",
+    "else",
+    "if",
+    "maxContains",
+    "maxProperties",
+    "minContains",
+    "minProperties",
+    "not",
+    "patternProperties",
+    "propertyNames",
+    "then",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+    "uniqueItems",
+)
+# What may stand beside "type": [...] without being dropped with it.
+_TYPE_LIST_COMPANIONS = {
+    "type",
+    "title",
+    "description",
+    "default",
+    "examples",
+    "$schema",
+    "$id",
+    "$comment",
+    "$defs",
+    "definitions",
+}
 _LITERALS = re.compile(r'"(?:\\.|[^"\\])*"|\[(?:\\.|[^\]\\])*\]')
 # The converter's string characters admit raw control characters and a
 # pattern's "." admits quotes, neither valid inside a JSON string: these rules
@@ -179,6 +212,30 @@ def _schema_problem(schema) -> str | None:
                 f"$ref {ref[:80]!r} points outside the schema; put what it "
                 "names under $defs and refer to it as #/$defs/..."
             )
+        problem = _unfollowed(node)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _unfollowed(node: dict) -> str | None:
+    """A keyword of ``node`` the converter would drop without a word, or None."""
+    for key in _UNFOLLOWED:
+        if key in node:
+            return f"{key} is not followed by llama.cpp's grammar; remove it"
+    if "pattern" in node and ("minLength" in node or "maxLength" in node):
+        return (
+            "a pattern beside minLength or maxLength is followed without the "
+            "lengths; count inside the pattern instead, as ^[a-z ]{0,3}$ does"
+        )
+    if isinstance(node.get("type"), list):
+        dropped = sorted(set(node) - _TYPE_LIST_COMPANIONS)
+        if dropped:
+            return (
+                f"a list of types is followed without {', '.join(dropped)}; "
+                'write anyOf: [{"type": "string", ...}, {"type": "null"}] '
+                "with the constraints inside their type"
+            )
     return None
 
 
@@ -215,7 +272,9 @@ def _converted(schema: dict) -> str:
         if isinstance(node.get("pattern"), str):
             node["pattern"] = grammar_pattern(node["pattern"])
     rules = []
-    for line in json_schema_to_gbnf(json.dumps(schema)).splitlines():
+    # Rules end at "\n" only: splitlines() would also cut at U+2028 and other
+    # line separators a pattern's literal may hold.
+    for line in json_schema_to_gbnf(json.dumps(schema)).split("\n"):
         name = line.partition(" ::= ")[0]
         safe = _JSON_SAFE_RULES.get(name)
         rules.append(f"{name} ::= {safe}" if safe else line)

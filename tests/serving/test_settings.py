@@ -83,6 +83,10 @@ def test_unsigned_tokens_cannot_be_configured(monkeypatch):
         pytest.param({"LOG_LEVEL": "loud"}, "LOG_LEVEL", id="log-level"),
         pytest.param({"REDIS_URL": "garbage"}, "REDIS_URL", id="redis-url"),
         pytest.param(
+            {"REDIS_URL": "redis://h:notaport/0"}, "REDIS_URL", id="redis-port"
+        ),
+        pytest.param({"REDIS_URL": "unix://"}, "REDIS_URL", id="redis-no-socket"),
+        pytest.param(
             {"LLM_CONTEXT_SIZE": "100000000"}, "LLM_CONTEXT_SIZE", id="huge-context"
         ),
         pytest.param(

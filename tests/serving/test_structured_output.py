@@ -175,6 +175,20 @@ def test_unsupported_or_malformed_response_format_is_a_400(
         ({"type": "string", "pattern": r"^\bfarm$"}, "uses \\b"),
         ({"type": "string", "pattern": "^(?=a)a$"}, "(?...) group"),
         ({"type": "string", "pattern": '^["]$'}, "a JSON string escapes"),
+        ({"type": "string", "pattern": "^" + "a?" * 40 + "$"}, "40 parts that"),
+        ({"type": "string", "pattern": r"^[^\s\S]$"}, "matches no character"),
+        (
+            {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+            "uniqueItems is not followed",
+        ),
+        (
+            {"type": "string", "pattern": "^[a-z ]+$", "maxLength": 3},
+            "without the lengths",
+        ),
+        (
+            {"type": ["string", "null"], "pattern": "^x$"},
+            "list of types is followed without pattern",
+        ),
         ({"type": "array", "items": 5}, "the type JSON Schema gives it"),
         ({"type": "string", "minLength": 2.5}, "whole number"),
     ],
@@ -264,6 +278,24 @@ def test_negated_class_and_dot_answers_are_json_strings(client, pattern, left_ou
 )
 def test_shorthand_and_escaped_characters_are_followed(client, pattern):
     _assert_finished_strings_matching(_string_answers(client, pattern), pattern)
+
+
+@pytest.mark.parametrize("pattern", [r"^[^\D]{2}$", r"^[^\S]{2}$", r"^[^\w]{3}$"])
+def test_negated_shorthand_classes_keep_to_what_both_dialects_match(client, pattern):
+    # JSON Schema's \d is ASCII, Python's is any script's digit: answers
+    # meet the pattern under both, so under Python's re as well.
+    values = _assert_finished_strings_matching(
+        _string_answers(client, pattern), pattern
+    )
+    assert all(value.isascii() for value in values)
+
+
+def test_line_separators_in_a_pattern_come_out_as_themselves(client):
+    pattern = "^a\u2028b\u0085c$"
+    values = _assert_finished_strings_matching(
+        _string_answers(client, pattern), pattern
+    )
+    assert set(values) == {"a\u2028b\u0085c"}
 
 
 def test_unbounded_shorthand_is_followed_until_the_answer_ends(client):
