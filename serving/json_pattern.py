@@ -8,8 +8,8 @@ escaped, every class keeps to characters a JSON string may hold, ``\\d``,
 ``\\w`` and ``\\s`` become classes, and top-level alternatives are grouped.
 
 Repeats that would leave llama.cpp many grammar stacks per token are refused
-(see MAX_SPLITS), since sampling runs in the one thread that serves every
-request; so are constructs a grammar cannot follow (backreferences,
+(see MAX_SPLITS and MAX_OPEN_PARTS), since sampling runs in the one thread that
+serves every request; so are constructs a grammar cannot follow (backreferences,
 lookarounds, word boundaries).
 """
 
