@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from serving.app import create_app
 from serving.errors import ConfigurationError
 from serving.settings import load_settings
-from tests.conftest import REPO
+from tests.conftest import REPO, run_module
 
 
 def test_placeholder_jwt_secret_is_refused_outside_development(monkeypatch):
@@ -123,14 +119,9 @@ def test_model_cache_dir_that_cannot_be_written_stops_the_start(tmp_path):
 def test_uvicorn_start_with_a_bad_setting_prints_the_reason_not_a_traceback(
     tmp_path,
 ):
-    env = {**os.environ, "PYTHONPATH": str(REPO), "LLM_CONTEXT_SIZE": "abc"}
-    result = subprocess.run(
-        [sys.executable, "-m", "uvicorn", "serving.app:app", "--port", "1"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    env = {"PYTHONPATH": str(REPO), "LLM_CONTEXT_SIZE": "abc"}
+    result = run_module(
+        "uvicorn", "serving.app:app", "--port", "1", cwd=tmp_path, env=env
     )
     assert result.returncode == 2
     assert "LLM_CONTEXT_SIZE" in result.stderr
