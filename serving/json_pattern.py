@@ -379,7 +379,9 @@ def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def _complement(ranges: list[tuple[int, int]], within=None) -> list[tuple[int, int]]:
+def _complement(
+    ranges: list[tuple[int, int]], within: list[tuple[int, int]] | None = None
+) -> list[tuple[int, int]]:
     """Every code point outside ``ranges``; only those ``within`` when given."""
     gaps, start = [], 0
     for low, high in _merged(ranges):
@@ -409,9 +411,9 @@ _DIGITS = [(0x30, 0x39)]
 _WORD = [(0x30, 0x39), (0x41, 0x5A), (0x5F, 0x5F), (0x61, 0x7A)]
 _SHORTHANDS = {
     "d": _DIGITS,
-    "D": _intersection(_ASCII, _complement(_DIGITS)),
+    "D": _complement(_DIGITS, within=_ASCII),
     "w": _WORD,
-    "W": _intersection(_ASCII, _complement(_WORD)),
+    "W": _complement(_WORD, within=_ASCII),
     "s": [(0x20, 0x20)],
     "S": [(0x21, 0x7E)],
 }
